@@ -1,0 +1,1 @@
+"""Datasets: one module per dataset, and the factory that names them."""

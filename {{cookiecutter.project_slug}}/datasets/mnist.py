@@ -1,0 +1,144 @@
+"""MNIST: 28x28 grayscale handwritten digits in ten classes.
+
+Splits: ``train`` (60,000 images) and ``test`` (10,000). The converter reads
+the four IDX ``.gz`` files (downloading them unless ``source_dir`` holds them)
+and writes PNG-encoded TF-Slim examples into sharded TFRecord files, plus
+``labels.txt`` and ``dataset_info.json``. The split sizes actually written are
+read back from ``dataset_info.json``, so a subset converts and trains as well.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+
+import numpy as np
+import tensorflow as tf
+
+from datasets import dataset_utils, idx_format
+
+NAME = "mnist"
+SPLITS_TO_SIZES = {"train": 60_000, "test": 10_000}
+NUM_CLASSES = 10
+IMAGE_SHAPE = (28, 28, 1)
+CLASS_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+EXAMPLES_PER_SHARD = 10_000
+
+DOWNLOAD_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+SOURCE_FILES = idx_format.MNIST_FILES
+
+
+def get_split(split_name: str, dataset_dir: str | None) -> dataset_utils.DatasetSplit:
+    """Describes a split of the converted MNIST data in ``dataset_dir``."""
+    return dataset_utils.read_split(NAME, split_name, dataset_dir)
+
+
+def download_and_convert(dataset_dir: str, source_dir: str | None = None, overwrite: bool = False) -> dict:
+    """Downloads (or reads from ``source_dir``) MNIST and converts it.
+
+    Args:
+      dataset_dir: Where the TFRecord shards, ``labels.txt`` and
+        ``dataset_info.json`` go.
+      source_dir: A folder holding the four IDX files already downloaded
+        (``.gz`` or uncompressed); None downloads them.
+      overwrite: Convert again even if ``dataset_dir`` holds a finished
+        conversion.
+
+    Returns:
+      The dataset info that was written (or found).
+
+    Raises:
+      idx_format.IdxError: a source file is missing, truncated or not MNIST.
+      OSError: the download failed.
+    """
+    info_path = os.path.join(dataset_dir, dataset_utils.INFO_FILENAME)
+    if os.path.exists(info_path) and not overwrite:
+        print(f"{dataset_dir} already holds converted MNIST; pass --overwrite to redo it.")
+        return dataset_utils.read_dataset_info(NAME, dataset_dir)
+
+    # Read and check every source file before touching dataset_dir, so a bad
+    # file fails fast and an existing conversion stays as it was.
+    with tempfile.TemporaryDirectory() as download_dir:
+        if source_dir is None:
+            _download(download_dir)
+            source_dir = download_dir
+        arrays = {split: _read_split_files(source_dir, split) for split in SOURCE_FILES}
+
+    os.makedirs(dataset_dir, exist_ok=True)
+    dataset_utils.remove_dataset_info(dataset_dir)
+    splits = {}
+    for split_name, (images, labels) in arrays.items():
+        num_shards = max(1, -(-len(images) // EXAMPLES_PER_SHARD))
+        count = dataset_utils.write_sharded_tfrecords(
+            _examples(images, labels), dataset_dir, NAME, split_name, num_shards
+        )
+        splits[split_name] = {"num_examples": count, "num_shards": num_shards}
+        print(f"{split_name}: {count} examples in {num_shards} shard(s)")
+    dataset_utils.write_label_file(dict(enumerate(CLASS_NAMES)), dataset_dir)
+    info = {
+        "dataset": NAME,
+        "num_classes": NUM_CLASSES,
+        "image_shape": list(IMAGE_SHAPE),
+        "splits": splits,
+    }
+    dataset_utils.write_dataset_info(dataset_dir, info)
+    return info
+
+
+def _read_split_files(source_dir: str, split_name: str) -> tuple[np.ndarray, np.ndarray]:
+    images_name, labels_name = SOURCE_FILES[split_name]
+    images = idx_format.read_idx(_find(source_dir, images_name), idx_format.IMAGES_MAGIC)
+    labels = idx_format.read_idx(_find(source_dir, labels_name), idx_format.LABELS_MAGIC)
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE[:2]:
+        raise idx_format.IdxError(f"{images_name}: images of shape {images.shape[1:]}, expected 28x28")
+    if len(images) != len(labels):
+        raise idx_format.IdxError(
+            f"{split_name}: {len(images)} images but {len(labels)} labels in {source_dir}"
+        )
+    if labels.size and labels.max() >= NUM_CLASSES:
+        raise idx_format.IdxError(f"{labels_name}: label {labels.max()} is not a digit")
+    return images, labels
+
+
+def _find(source_dir: str, gz_name: str) -> str:
+    """Accepts ``name.gz`` or the uncompressed ``name``; names what is missing."""
+    for name in (gz_name, gz_name.removesuffix(".gz")):
+        if os.path.exists(os.path.join(source_dir, name)):
+            return os.path.join(source_dir, name)
+    wanted = ", ".join(f for pair in SOURCE_FILES.values() for f in pair)
+    raise idx_format.IdxError(
+        f"{os.path.join(source_dir, gz_name)}: file not found. --source_dir must hold "
+        f"the four MNIST files: {wanted}."
+    )
+
+
+def _download(download_dir: str) -> None:
+    for filename in (f for pair in SOURCE_FILES.values() for f in pair):
+        url = DOWNLOAD_URL + filename
+        print(f"Downloading {url}")
+        try:
+            with (
+                urllib.request.urlopen(url, timeout=60) as response,
+                open(os.path.join(download_dir, filename), "wb") as f,
+            ):
+                shutil.copyfileobj(response, f)
+        except (urllib.error.URLError, OSError) as e:
+            raise OSError(
+                f"could not download {url} ({e}). If you have the MNIST files, "
+                "pass --source_dir=DIR with the folder that holds them."
+            ) from e
+
+
+def _examples(images: np.ndarray, labels: np.ndarray):
+    """Yields serialized examples; PNG encoding runs in parallel in tf.data."""
+    encoded = (
+        tf.data.Dataset.from_tensor_slices(images[..., np.newaxis])
+        .map(tf.io.encode_png, num_parallel_calls=tf.data.AUTOTUNE)
+        .as_numpy_iterator()
+    )
+    height, width = IMAGE_SHAPE[:2]
+    for png, label in zip(encoded, labels, strict=True):
+        yield dataset_utils.image_to_tfexample(png, b"png", height, width, int(label)).SerializeToString()
