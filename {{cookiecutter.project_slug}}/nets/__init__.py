@@ -1,0 +1,1 @@
+"""Nets: one module per network family, and the factory that names them."""

@@ -1,0 +1,1 @@
+"""Preprocessing: one module per network family, and the factory that names them."""

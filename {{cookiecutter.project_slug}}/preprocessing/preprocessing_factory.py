@@ -1,0 +1,31 @@
+"""Maps preprocessing names to their functions.
+
+Every function has TF-Slim's signature
+``preprocess_image(image, output_height, output_width, is_training)``.
+A net's record in ``nets/nets_factory.py`` names its default preprocessing.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import tensorflow as tf
+
+from preprocessing import identity_preprocessing, lenet_preprocessing
+
+preprocessing_fn_map: dict[str, Callable[..., tf.Tensor]] = {
+    "identity": identity_preprocessing.preprocess_image,
+    "lenet": lenet_preprocessing.preprocess_image,
+}
+
+
+def get_preprocessing(name: str, is_training: bool = False) -> Callable[..., tf.Tensor]:
+    """Returns ``fn(image, output_height, output_width)`` for ``name``.
+
+    Raises:
+      ValueError: ``name`` is unknown; the message lists the known names.
+    """
+    if name not in preprocessing_fn_map:
+        raise ValueError(f"unknown preprocessing {name!r}; known: {', '.join(sorted(preprocessing_fn_map))}.")
+    return functools.partial(preprocessing_fn_map[name], is_training=is_training)
