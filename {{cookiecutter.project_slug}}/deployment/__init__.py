@@ -1,0 +1,1 @@
+"""Deployment: how TensorFlow starts, where a model runs, how it is saved and restored."""
