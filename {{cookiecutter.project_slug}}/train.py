@@ -1,0 +1,253 @@
+"""Trains a net on a dataset split: TF-Slim's train_image_classifier.py in TF2.
+
+    python train.py --dataset_name=mnist --dataset_dir=/tmp/mnist --model_name=lenet \
+        --train_dir=checkpoints/lenet --max_number_of_steps=1000
+
+Training resumes by itself from the latest checkpoint in --train_dir: the step,
+the optimizer state and the input position carry on, so running again with a
+larger --max_number_of_steps continues where the last run stopped. Ctrl-C
+saves a checkpoint before it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+import time
+
+from deployment.tf_startup import import_tensorflow
+
+tf = import_tensorflow()
+
+from datasets import dataset_factory, dataset_utils, input_pipeline  # noqa: E402
+from deployment import checkpointing, model_deploy  # noqa: E402
+from nets import nets_factory  # noqa: E402
+from preprocessing import preprocessing_factory  # noqa: E402
+
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--train_dir",
+        default=None,
+        help="Where checkpoints and summaries go (default: checkpoints/<dataset_name>_<model_name>).",
+    )
+    # Data.
+    p.add_argument("--dataset_name", default="mnist", choices=sorted(dataset_factory.datasets_map))
+    p.add_argument("--dataset_split_name", default="train")
+    p.add_argument("--dataset_dir", default=None, help="The converted dataset.")
+    p.add_argument(
+        "--preprocessing_name",
+        default=None,
+        choices=sorted(preprocessing_factory.preprocessing_fn_map),
+        help="Default: the net's own.",
+    )
+    p.add_argument("--train_image_size", type=int, default=None, help="Default: the net's own.")
+    p.add_argument("--batch_size", type=int, default=32, help="Examples per step and device.")
+    p.add_argument("--seed", type=int, default=0, help="Seeds the initial weights, dropout and input order.")
+    # Net.
+    p.add_argument("--model_name", default="lenet", choices=sorted(nets_factory.networks_map))
+    p.add_argument(
+        "--weight_decay",
+        type=float,
+        default=0.00004,
+        help="L2 coefficient: adds weight_decay * sum(w**2) / 2, as TF-Slim.",
+    )
+    # Optimization.
+    p.add_argument("--optimizer", default=None, choices=OPTIMIZERS, help="Default: the net's own.")
+    p.add_argument("--learning_rate", type=float, default=None, help="Default: the net's own.")
+    p.add_argument("--momentum", type=float, default=0.9, help="For momentum and rmsprop.")
+    p.add_argument("--rmsprop_decay", type=float, default=0.9)
+    p.add_argument("--adam_beta1", type=float, default=0.9)
+    p.add_argument("--adam_beta2", type=float, default=0.999)
+    p.add_argument("--opt_epsilon", type=float, default=1e-7, help="For rmsprop and adam.")
+    p.add_argument(
+        "--max_number_of_steps",
+        type=int,
+        default=None,
+        help="Stop at this global step (default: train until interrupted).",
+    )
+    # Devices.
+    p.add_argument("--num_clones", type=int, default=1, help="Model copies, one per device.")
+    p.add_argument("--clone_on_cpu", action="store_true", help="Put the clones on CPU devices.")
+    # Logging and checkpoints.
+    p.add_argument("--log_every_n_steps", type=int, default=10)
+    p.add_argument("--save_interval_secs", type=float, default=600)
+    p.add_argument("--keep_checkpoint_max", type=int, default=5)
+    args = p.parse_args(argv)
+    if args.train_dir is None:
+        args.train_dir = os.path.join("checkpoints", f"{args.dataset_name}_{args.model_name}")
+    return args
+
+
+def make_optimizer(name: str, lr: float, args: argparse.Namespace) -> tf.keras.optimizers.Optimizer:
+    """Optimizer ``name`` at learning rate ``lr``, its other settings from the flags."""
+    if name == "sgd":
+        return tf.keras.optimizers.SGD(lr)
+    if name == "momentum":
+        return tf.keras.optimizers.SGD(lr, momentum=args.momentum)
+    if name == "rmsprop":
+        return tf.keras.optimizers.RMSprop(
+            lr, rho=args.rmsprop_decay, momentum=args.momentum, epsilon=args.opt_epsilon
+        )
+    return tf.keras.optimizers.Adam(
+        lr, beta_1=args.adam_beta1, beta_2=args.adam_beta2, epsilon=args.opt_epsilon
+    )
+
+
+def task_loss(task: str, labels: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
+    """Per-example loss: softmax cross-entropy, or squared error for regression."""
+    if task == dataset_utils.REGRESSION:
+        return tf.reduce_mean(tf.square(outputs - labels), axis=-1)
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=outputs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return train(args)
+    except (dataset_utils.DatasetError, checkpointing.CheckpointError, model_deploy.DeploymentError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def train(args: argparse.Namespace) -> int:
+    # --- Records: dataset split, net, preprocessing ------------------------------
+    # Device placement first: splitting the CPU must happen before any TF op.
+    strategy = model_deploy.create_strategy(model_deploy.DeploymentConfig(args.num_clones, args.clone_on_cpu))
+    tf.keras.utils.set_random_seed(args.seed)
+    split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
+    spec = nets_factory.get_net_spec(args.model_name)
+    if spec.task != split.task:
+        raise dataset_utils.DatasetError(
+            f"net {args.model_name!r} does {spec.task} but dataset {args.dataset_name!r} "
+            f"is {split.task}; pick a {split.task} net (known nets: "
+            f"{', '.join(n for n, s in nets_factory.networks_map.items() if s.task == split.task)})."
+        )
+    config = {
+        "model_name": args.model_name,
+        "dataset_name": args.dataset_name,
+        "dataset_dir": os.path.abspath(args.dataset_dir) if args.dataset_dir else None,
+        "dataset_split_name": args.dataset_split_name,
+        "task": split.task,
+        "num_classes": split.num_classes,
+        "labels_to_names": split.labels_to_names,
+        "image_shape": list(split.image_shape),
+        "image_size": args.train_image_size or spec.default_image_size,
+        "preprocessing_name": args.preprocessing_name or spec.default_preprocessing,
+        "optimizer": args.optimizer or spec.default_optimizer,
+        "learning_rate": args.learning_rate or spec.default_learning_rate,
+        "flags": vars(args),
+    }
+    global_batch = args.batch_size * strategy.num_replicas_in_sync
+
+    # --- Net, optimizer, checkpoint -----------------------------------------------
+    with strategy.scope():
+        net = checkpointing.build_net(config, args.weight_decay)
+        optimizer = make_optimizer(config["optimizer"], config["learning_rate"], args)
+        optimizer.build(net.trainable_variables)
+        step = tf.Variable(0, dtype=tf.int64, trainable=False)
+        examples_seen = tf.Variable(0, dtype=tf.int64, trainable=False)
+    config_var = tf.Variable(json.dumps(config), trainable=False)
+    checkpoint = tf.train.Checkpoint(
+        model=net, optimizer=optimizer, step=step, examples_seen=examples_seen, config=config_var
+    )
+    manager = tf.train.CheckpointManager(checkpoint, args.train_dir, args.keep_checkpoint_max)
+    if manager.latest_checkpoint:
+        _check_same_run(manager.latest_checkpoint, config, args.train_dir)
+        checkpointing.restore(checkpoint, manager.latest_checkpoint, config, partial=False)
+        config_var.assign(json.dumps(config))
+        print(f"Resuming from {manager.latest_checkpoint} at step {int(step.numpy())}")
+    os.makedirs(args.train_dir, exist_ok=True)
+    _write_json(os.path.join(args.train_dir, "train_config.json"), config)
+    max_steps = args.max_number_of_steps or sys.maxsize
+    if int(step.numpy()) >= max_steps:
+        print(
+            f"{args.train_dir} is already at step {int(step.numpy())} >= --max_number_of_steps={max_steps}."
+        )
+        return 0
+
+    # --- Input pipeline -----------------------------------------------------------
+    preprocess = preprocessing_factory.get_preprocessing(config["preprocessing_name"], is_training=True)
+    size = config["image_size"]
+    dataset = input_pipeline.train_dataset(
+        split,
+        functools.partial(preprocess, output_height=size, output_width=size),
+        global_batch,
+        seed=args.seed,
+        start_example=int(examples_seen.numpy()),
+    )
+    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+
+    # --- Train step: several steps per call keep Python out of the hot loop ----------
+    def step_fn(images, labels):
+        with tf.GradientTape() as tape:
+            outputs, _ = net(images, training=True)
+            loss = tf.nn.compute_average_loss(
+                task_loss(split.task, labels, outputs), global_batch_size=global_batch
+            )
+            if net.losses:
+                loss += tf.nn.scale_regularization_loss(tf.add_n(net.losses))
+        grads = tape.gradient(loss, net.trainable_variables)
+        optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
+        return loss
+
+    @tf.function
+    def train_steps(iterator, num_steps):
+        loss = tf.constant(0.0)
+        for _ in tf.range(num_steps):
+            loss = strategy.reduce("SUM", strategy.run(step_fn, args=next(iterator)), axis=None)
+            step.assign_add(1)
+            examples_seen.assign_add(global_batch)
+        return loss
+
+    # --- Loop: log, summarize, checkpoint -------------------------------------------
+    writer = tf.summary.create_file_writer(args.train_dir)
+    last_save = time.monotonic()
+    try:
+        while int(step.numpy()) < max_steps:
+            num_steps = min(args.log_every_n_steps, max_steps - int(step.numpy()))
+            start = time.perf_counter()
+            loss = float(train_steps(iterator, tf.constant(num_steps)))
+            rate = num_steps * global_batch / (time.perf_counter() - start)
+            print(f"step {int(step.numpy())}: loss = {loss:.4f} ({rate:.0f} examples/s)", flush=True)
+            with writer.as_default(step=int(step.numpy())):
+                tf.summary.scalar("loss", loss)
+                tf.summary.scalar("examples_per_sec", rate)
+            if time.monotonic() - last_save >= args.save_interval_secs:
+                manager.save(checkpoint_number=step)
+                last_save = time.monotonic()
+    except KeyboardInterrupt:
+        # A step runs to its end before Python sees Ctrl-C, so the state is whole.
+        print(f"Interrupted; saved {manager.save(checkpoint_number=step)}", file=sys.stderr)
+        return 130
+    writer.flush()
+    print(f"Saved {manager.save(checkpoint_number=step)} at step {int(step.numpy())}")
+    return 0
+
+
+def _check_same_run(latest: str, config: dict, train_dir: str) -> None:
+    """Refuses to resume a run of another net or dataset in the same --train_dir."""
+    saved = checkpointing.read_config(latest)
+    for key in ("model_name", "dataset_name", "num_classes"):
+        if saved[key] != config[key]:
+            raise checkpointing.CheckpointError(
+                f"{train_dir} holds a run with {key}={saved[key]!r}, not {config[key]!r}; "
+                "use another --train_dir (or remove that one) to start a new run."
+            )
+
+
+def _write_json(path: str, data: dict) -> None:
+    tmp = path + ".incomplete"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2)
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
