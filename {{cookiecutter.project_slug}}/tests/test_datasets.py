@@ -1,0 +1,165 @@
+import gzip
+import itertools
+import os
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from datasets import dataset_factory, dataset_utils, idx_format, input_pipeline, mnist, sine, synthetic_digits
+
+
+def test_example_round_trips_through_the_decoder():
+    image = np.arange(12, dtype=np.uint8).reshape(3, 4, 1)
+    example = dataset_utils.image_to_tfexample(tf.io.encode_png(image).numpy(), b"png", 3, 4, 7)
+    decoded, label = dataset_utils.image_decoder((3, 4, 1))(example.SerializeToString())
+    np.testing.assert_array_equal(decoded.numpy(), image)
+    assert int(label) == 7
+
+
+def test_label_file_round_trips(tmp_path):
+    dataset_utils.write_label_file({0: "cat", 1: "dog: big"}, str(tmp_path))
+    assert (tmp_path / "labels.txt").read_text() == "0:cat\n1:dog: big\n"
+    assert dataset_utils.read_label_file(str(tmp_path)) == {0: "cat", 1: "dog: big"}
+
+
+def test_sharded_writer_names_and_fills_every_shard(tmp_path):
+    count = dataset_utils.write_sharded_tfrecords(
+        (str(i).encode() for i in range(10)), str(tmp_path), "toy", "train", 3
+    )
+    assert count == 10
+    names = sorted(os.listdir(tmp_path))
+    assert names == [f"toy_train-{i:05d}-of-00003.tfrecord" for i in range(3)]
+    records = [r.numpy() for r in tf.data.TFRecordDataset([str(tmp_path / n) for n in names])]
+    assert sorted(int(r) for r in records) == list(range(10))
+
+
+def test_interrupted_conversion_leaves_no_shard(tmp_path):
+    def records():
+        yield b"one"
+        yield b"two"
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        dataset_utils.write_sharded_tfrecords(records(), str(tmp_path), "toy", "train", 2)
+    assert os.listdir(tmp_path) == []
+
+
+def test_rewriting_with_fewer_shards_removes_the_old_ones(tmp_path):
+    dataset_utils.write_sharded_tfrecords([b"a"] * 4, str(tmp_path), "toy", "train", 4)
+    dataset_utils.write_sharded_tfrecords([b"a"] * 4, str(tmp_path), "toy", "train", 2)
+    assert sorted(os.listdir(tmp_path)) == [f"toy_train-{i:05d}-of-00002.tfrecord" for i in range(2)]
+
+
+def test_mnist_conversion_reads_back(mnist_dir):
+    split = mnist.get_split("train", mnist_dir)
+    assert (split.num_samples, split.num_classes, split.labels_to_names[3]) == (600, 10, "three")
+    image, label = next(iter(split.records().map(split.decode)))
+    assert image.shape == (28, 28, 1) and image.dtype == tf.uint8
+    assert 0 <= int(label) < 10
+    assert mnist.get_split("test", mnist_dir).num_samples == 200
+
+
+def test_mnist_conversion_again_is_a_no_op(mnist_dir, capsys):
+    before = {n: os.path.getmtime(os.path.join(mnist_dir, n)) for n in os.listdir(mnist_dir)}
+    mnist.download_and_convert(mnist_dir, source_dir="/nonexistent")
+    assert "already holds converted MNIST" in capsys.readouterr().out
+    assert before == {n: os.path.getmtime(os.path.join(mnist_dir, n)) for n in os.listdir(mnist_dir)}
+
+
+@pytest.fixture
+def raw_dir(tmp_path):
+    synthetic_digits.write_mnist_files(str(tmp_path), num_train=20, num_test=10)
+    return tmp_path
+
+
+def test_truncated_mnist_file_is_named(raw_dir, tmp_path_factory):
+    path = raw_dir / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:300])
+    out = tmp_path_factory.mktemp("out")
+    with pytest.raises(idx_format.IdxError, match="train-images-idx3-ubyte.gz.*truncated"):
+        mnist.download_and_convert(str(out), source_dir=str(raw_dir))
+    assert os.listdir(out) == []
+
+
+def test_wrong_mnist_file_names_the_magic_number(raw_dir, tmp_path_factory):
+    shutil.copy(raw_dir / "train-labels-idx1-ubyte.gz", raw_dir / "train-images-idx3-ubyte.gz")
+    with pytest.raises(idx_format.IdxError, match="magic number 2049, expected 2051"):
+        mnist.download_and_convert(str(tmp_path_factory.mktemp("out")), source_dir=str(raw_dir))
+
+
+def test_missing_mnist_file_lists_the_four_files(raw_dir, tmp_path_factory):
+    os.remove(raw_dir / "t10k-labels-idx1-ubyte.gz")
+    with pytest.raises(idx_format.IdxError, match="must hold the four MNIST files"):
+        mnist.download_and_convert(str(tmp_path_factory.mktemp("out")), source_dir=str(raw_dir))
+
+
+def test_uncompressed_mnist_files_are_accepted(raw_dir, tmp_path_factory):
+    for gz in raw_dir.glob("*.gz"):
+        gz.with_suffix("").write_bytes(gzip.decompress(gz.read_bytes()))
+        gz.unlink()
+    out = tmp_path_factory.mktemp("out")
+    info = mnist.download_and_convert(str(out), source_dir=str(raw_dir))
+    assert info["splits"]["train"]["num_examples"] == 20
+
+
+def test_unconverted_folder_says_how_to_convert(tmp_path):
+    with pytest.raises(dataset_utils.DatasetError, match="download_and_convert_data.py --dataset_name=mnist"):
+        dataset_factory.get_dataset("mnist", "train", str(tmp_path))
+
+
+def test_missing_shard_is_reported(mnist_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(mnist_dir, copy)
+    os.remove(dataset_utils.shard_filename(str(copy), "mnist", "train", 0, 1))
+    with pytest.raises(dataset_utils.DatasetError, match="1 of 1 shards of mnist/train are missing"):
+        mnist.get_split("train", str(copy))
+
+
+def test_unknown_split_lists_the_splits(mnist_dir):
+    with pytest.raises(dataset_utils.DatasetError, match="its splits are: test, train"):
+        mnist.get_split("validation", mnist_dir)
+
+
+def test_unknown_dataset_lists_the_known_ones():
+    with pytest.raises(ValueError, match="known datasets: mnist, sine"):
+        dataset_factory.get_dataset("cifar10", "train", None)
+
+
+def test_sine_is_seeded_and_in_range():
+    x, y = sine.make_data("train")
+    x2, _ = sine.make_data("train")
+    np.testing.assert_array_equal(x, x2)
+    assert x.shape == (10_000, 1) and 0 <= x.min() and x.max() < 10
+    residual = y - np.sin(x) - 5
+    assert abs(residual.std() - 0.3) < 0.02
+
+
+def test_training_input_resumes_exactly_where_it_stopped():
+    split = sine.get_split("train")
+
+    def batches(start, n):
+        ds = input_pipeline.train_dataset(split, tf.identity, 64, seed=5, start_example=start)
+        return [x.numpy() for x, _ in itertools.islice(ds, n)]
+
+    # 160 batches of 64 cross the end of the first epoch (10,000 examples).
+    whole = batches(0, 160)
+    resumed = batches(150 * 64, 10)
+    for a, b in zip(whole[150:], resumed, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Each epoch is a permutation of the split, and the next epoch another one.
+    first_epoch = np.concatenate(whole)[:10_000].ravel()
+    np.testing.assert_array_equal(np.sort(first_epoch), np.sort(split_x(split)))
+    assert not np.array_equal(np.concatenate(whole)[10_000:10_100], first_epoch[:100])
+
+
+def split_x(split):
+    return np.concatenate([x.numpy() for x, _ in split.records().batch(10_000)]).ravel()
+
+
+def test_eval_input_reads_each_example_once_in_order(mnist_dir):
+    split = mnist.get_split("test", mnist_dir)
+    labels = np.concatenate([y.numpy() for _, y in input_pipeline.eval_dataset(split, tf.identity, 64)])
+    expected = [int(y) for _, y in split.records().map(split.decode)]
+    assert labels.tolist() == expected
