@@ -1,0 +1,42 @@
+"""Refuses answers that would render a broken project, before anything is written."""
+
+import keyword
+import re
+import sys
+
+SLUG = "{{ cookiecutter.project_slug }}"
+PROJECT_NAME = "{{ cookiecutter.project_name }}"
+TENSORFLOW_PACKAGE = "{{ cookiecutter.tensorflow_package }}"
+CI = "{{ cookiecutter.ci }}"
+
+TENSORFLOW_PACKAGES = ("tensorflow-cpu", "tensorflow[and-cuda]", "tensorflow")
+CI_CHOICES = ("github-actions", "none")
+# Folder names that would shadow the packages the project imports.
+RESERVED = {"tensorflow", "keras", "numpy", "datasets", "nets", "preprocessing", "deployment", "tests"}
+
+
+def errors() -> list[str]:
+    found = []
+    if not PROJECT_NAME.strip():
+        found.append("project_name is empty: give the project a name.")
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", SLUG):
+        found.append(
+            f"project_slug {SLUG!r} is not a valid folder name here: use lower case letters, "
+            "digits and underscores, starting with a letter (e.g. 'image_models')."
+        )
+    elif keyword.iskeyword(SLUG) or SLUG in RESERVED:
+        found.append(f"project_slug {SLUG!r} is a reserved name; choose another, e.g. '{SLUG}_project'.")
+    if TENSORFLOW_PACKAGE not in TENSORFLOW_PACKAGES:
+        found.append(
+            f"tensorflow_package {TENSORFLOW_PACKAGE!r} is not one of: {', '.join(TENSORFLOW_PACKAGES)}."
+        )
+    if CI not in CI_CHOICES:
+        found.append(f"ci {CI!r} is not one of: {', '.join(CI_CHOICES)}.")
+    return found
+
+
+if __name__ == "__main__":
+    problems = errors()
+    for problem in problems:
+        print(f"ERROR: {problem}", file=sys.stderr)
+    sys.exit(1 if problems else 0)
