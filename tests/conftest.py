@@ -1,0 +1,35 @@
+"""Renders the template once per session; tests that need other answers render their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+
+
+def render(output_dir: Path, **answers) -> Path:
+    """Renders the template without prompts; returns the project folder."""
+    return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers))
+
+
+JUNK = ("__pycache__", ".pytest_cache", ".ruff_cache", ".venv")
+
+
+def pytest_sessionstart(session):
+    """Refuses to render a template folder that holds tool output: it would be rendered too."""
+    found = [p for name in JUNK for p in (TEMPLATE / "{{cookiecutter.project_slug}}").rglob(name)]
+    if found:
+        pytest.exit(
+            f"the template folder holds generated files ({found[0]}, ...); remove them with "
+            "`git clean -fdX '{{cookiecutter.project_slug}}'` and run tools from the repository root.",
+            returncode=1,
+        )
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory) -> Path:
+    """The project rendered with the default answers (shared: do not modify it)."""
+    return render(tmp_path_factory.mktemp("default"))

@@ -1,0 +1,162 @@
+"""The rendered project at work: its own tests, its quick tour, the MNIST path on
+IDX files written here, and its pre-commit hooks. Each runs the project's own
+commands in subprocesses, as a user would."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def run(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [sys.executable, *args], cwd=project, capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def last_json(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_project_passes_its_own_tests(project):
+    result = run(project, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_the_quick_tour_trains_evaluates_and_infers(project, tmp_path):
+    summary = last_json(run(project, "quick_tour.py", f"--workdir={tmp_path / 'tour'}"))
+    assert summary["sine_step"] == 2000 and summary["sine_mse"] < 0.15  # noise floor 0.09
+    assert summary["digits_step"] == 300 and summary["digits_accuracy"] > 0.9  # chance 0.1
+    assert summary["infer_correct"] >= 9 and summary["infer_total"] == 10
+
+
+# --- MNIST-format data written here, independent of the project's own generator ---
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    header = struct.pack(">HBB", 0, 8, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return gzip.compress(header + array.astype(np.uint8).tobytes())
+
+
+def bars(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Class k: a bright bar two rows high at row 1 + 2.5k (+0 or 1), of random offset, over noise."""
+    images = rng.integers(0, 60, size=(len(labels), 28, 28))
+    for image, label in zip(images, labels, strict=True):
+        row = int(1 + 2.5 * label + rng.integers(0, 2))
+        left = int(rng.integers(0, 10))
+        image[row : row + 2, left : left + 14] = 255
+    return images.astype(np.uint8)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    rows = b"".join(b"\x00" + row.tobytes() for row in image.astype(np.uint8))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", image.shape[1], image.shape[0], 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture(scope="module")
+def raw_mnist(tmp_path_factory):
+    raw = tmp_path_factory.mktemp("raw")
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 2000), ("t10k", 400)):
+        labels = rng.integers(0, 10, size=n)
+        (raw / f"{prefix}-images-idx3-ubyte.gz").write_bytes(idx_bytes(bars(labels, rng)))
+        (raw / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(idx_bytes(labels))
+    return raw
+
+
+def test_mnist_convert_train_eval_infer_on_idx_files(project, raw_mnist, tmp_path):
+    data, ckpt = tmp_path / "mnist", tmp_path / "lenet"
+    converted = run(
+        project,
+        "download_and_convert_data.py",
+        "--dataset_name=mnist",
+        f"--source_dir={raw_mnist}",
+        f"--dataset_dir={data}",
+    )
+    assert converted.returncode == 0, converted.stderr
+    assert sorted(p.name for p in data.iterdir()) == [
+        "dataset_info.json",
+        "labels.txt",
+        "mnist_test-00000-of-00001.tfrecord",
+        "mnist_train-00000-of-00001.tfrecord",
+    ]
+    trained = run(
+        project,
+        "train.py",
+        "--dataset_name=mnist",
+        f"--dataset_dir={data}",
+        "--model_name=lenet",
+        f"--train_dir={ckpt}",
+        "--max_number_of_steps=150",
+        "--batch_size=32",
+        "--optimizer=momentum",
+        "--learning_rate=0.01",
+        "--log_every_n_steps=50",
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "step 150: loss = " in trained.stdout and "examples/s" in trained.stdout
+    metrics = last_json(run(project, "eval.py", f"--checkpoint_path={ckpt}", "--dataset_split_name=test"))
+    assert metrics["step"] == 150 and metrics["num_examples"] == 400
+    assert metrics["accuracy"] > 0.8  # chance is 0.1
+
+    rng = np.random.default_rng(1)
+    labels = np.arange(10)
+    for label, image in zip(labels, bars(labels, rng), strict=True):
+        (tmp_path / f"{label}.png").write_bytes(png_bytes(image))
+    inferred = run(
+        project, "infer.py", f"--checkpoint_path={ckpt}", *(str(tmp_path / f"{k}.png") for k in labels)
+    )
+    assert inferred.returncode == 0, inferred.stderr
+    results = [json.loads(line) for line in inferred.stdout.splitlines()]
+    names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    hits = sum(r["predictions"][0]["label"] == names[k] for r, k in zip(results, labels, strict=True))
+    assert hits >= 8
+
+
+def test_a_user_error_exits_2_with_a_message_and_no_traceback(project, tmp_path):
+    result = run(project, "eval.py", f"--checkpoint_path={tmp_path}")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: no checkpoint in {tmp_path}: train first with "
+        f"`python train.py --train_dir={tmp_path} ...`, or pass a checkpoint file."
+    )
+
+
+def test_tensorflow_start_up_notices_stay_out_of_the_terminal(project):
+    result = run(project, "-m", "nets.print_net", "--model_name=lenet")
+    assert result.returncode == 0
+    assert "lenet: 3,274,634 parameters" in result.stdout
+    assert result.stderr == ""
+
+
+def test_pre_commit_passes_on_a_fresh_project(project, tmp_path):
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy)
+    for command in (["git", "init", "-q"], ["git", "add", "-A"]):
+        subprocess.run(command, cwd=copy, check=True)
+    result = run(copy, "-m", "pre_commit", "run", "--all-files")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "ruff check" in result.stdout and "Passed" in result.stdout

@@ -1,0 +1,131 @@
+"""Rendering: layout, no leftover template syntax, options, answers, refused answers."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import py_compile
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import TEMPLATE, render
+from cookiecutter.exceptions import FailedHookException
+
+OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+CHOICES = {k: v for k, v in OPTIONS.items() if isinstance(v, list)}
+
+
+def test_the_default_project_has_the_tf_slim_layout(project):
+    assert project.name == "image_models"
+    for path in [
+        "datasets/dataset_factory.py",
+        "datasets/dataset_utils.py",
+        "datasets/mnist.py",
+        "datasets/sine.py",
+        "preprocessing/preprocessing_factory.py",
+        "preprocessing/lenet_preprocessing.py",
+        "nets/nets_factory.py",
+        "nets/lenet.py",
+        "nets/regression.py",
+        "nets/print_net.py",
+        "deployment/model_deploy.py",
+        "deployment/checkpointing.py",
+        "checkpoints/README.md",
+        "train.py",
+        "eval.py",
+        "infer.py",
+        "download_and_convert_data.py",
+        "quick_tour.py",
+        "tests/test_nets.py",
+        "requirements.txt",
+        "requirements-dev.txt",
+        "README.md",
+        ".pre-commit-config.yaml",
+        ".gitignore",
+        ".cookiecutter.json",
+        ".github/workflows/tests.yml",
+    ]:
+        assert (project / path).is_file(), path
+
+
+@pytest.mark.parametrize(
+    "answers",
+    # Every value of every option at least once (zip the choices, cycling the shorter lists).
+    [
+        dict(zip(CHOICES, values, strict=True))
+        for values in itertools.zip_longest(
+            *[itertools.islice(itertools.cycle(v), max(map(len, CHOICES.values()))) for v in CHOICES.values()]
+        )
+    ],
+    ids=lambda answers: "-".join(answers.values()),
+)
+def test_every_option_renders_clean_python_and_no_template_syntax(tmp_path, answers):
+    project = render(tmp_path, **answers)
+    files = [p for p in project.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert "{{" not in text and "{%" not in text, f"template syntax left in {path}"
+        if path.suffix == ".py":
+            py_compile.compile(str(path), cfile=str(tmp_path / "x.pyc"), doraise=True)
+    assert f"{answers['tensorflow_package']}==2.21.0" in (project / "requirements.txt").read_text()
+    assert (project / ".github").exists() == (answers["ci"] == "github-actions")
+    recorded = json.loads((project / ".cookiecutter.json").read_text())
+    assert {k: recorded[k] for k in answers} == answers
+
+
+def test_answers_are_recorded_without_machine_paths(project):
+    recorded = json.loads((project / ".cookiecutter.json").read_text())
+    assert recorded["project_name"] == "Image Models" and recorded["project_slug"] == "image_models"
+    assert recorded["_template"] == str(TEMPLATE)
+    assert "_output_dir" not in recorded and "_repo_dir" not in recorded
+
+
+def test_the_slug_derives_from_the_name(tmp_path):
+    assert render(tmp_path, project_name="Cat-Dog Detector").name == "cat_dog_detector"
+
+
+def test_checkpoint_contents_are_ignored_by_git(project, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy)
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "checkpoints/lenet/ckpt-1.index", "checkpoints/README.md"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+    )
+    assert ignored.stdout.split() == ["checkpoints/lenet/ckpt-1.index"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"project_slug": "my project"}, "is not a valid folder name"),
+        ({"project_slug": "1st_model"}, "starting with a letter"),
+        ({"project_slug": "class"}, "is a reserved name"),
+        ({"project_slug": "datasets"}, "is a reserved name"),
+        ({"project_name": "  "}, "project_name is empty"),
+    ],
+)
+def test_bad_answers_are_refused_with_a_reason_and_leave_nothing(tmp_path, capfd, answers, message):
+    with pytest.raises(FailedHookException):
+        render(tmp_path, **answers)
+    assert message in capfd.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_tensorflow_package_is_refused(tmp_path, capfd):
+    with pytest.raises((FailedHookException, ValueError)) as refused:
+        render(tmp_path, tensorflow_package="tensorflow-gpu")
+    assert "tensorflow-gpu" in str(refused.value) + capfd.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_template_repository_is_lint_clean():
+    # --no-cache: ruff would otherwise leave a cache inside the template folder.
+    ruff = [sys.executable, "-m", "ruff"]
+    assert subprocess.run([*ruff, "check", "--no-cache", "."], cwd=TEMPLATE).returncode == 0
+    assert subprocess.run([*ruff, "format", "--no-cache", "--check", "."], cwd=TEMPLATE).returncode == 0
