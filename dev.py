@@ -1,0 +1,73 @@
+"""The template's two commands; needs only Python 3.11+ to start.
+
+    python3 dev.py tour           # render the template with defaults, run the project's quick tour
+    python3 dev.py test [ARGS]    # the template's tests (ARGS go to pytest, e.g. -m slow)
+
+Both first make ``.venv`` beside this file and install requirements-dev.txt
+into it (again only when that file changes), then run inside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = ROOT / "requirements-dev.txt"
+BUILD = ROOT / "build"
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv() -> Path:
+    """Creates .venv and installs the requirements unless they are already in."""
+    if sys.version_info < (3, 11):  # noqa: UP036  (this file runs under any python3)
+        sys.exit(f"dev.py needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    python = venv_python()
+    stamp = VENV / "requirements.sha256"
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    if not python.exists():
+        print(f"Creating {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    print(f"Installing {REQUIREMENTS.name} (TensorFlow is large: the first time takes minutes)", flush=True)
+    run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([python, "-m", "pip", "install", "--quiet", "-r", REQUIREMENTS])
+    stamp.write_text(wanted)
+    return python
+
+
+def run(command: list, **kwargs) -> None:
+    result = subprocess.run([str(c) for c in command], **kwargs)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def tour(python: Path) -> None:
+    """Renders the template with its defaults into build/ and runs the project's quick tour."""
+    run([python, "-m", "cookiecutter", "--no-input", "--overwrite-if-exists", "--output-dir", BUILD, ROOT])
+    project = next(p for p in BUILD.iterdir() if (p / "quick_tour.py").exists())
+    print(f"Rendered {project}; running its quick tour", flush=True)
+    run([python, "quick_tour.py"], cwd=project)
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in ("tour", "test"):
+        sys.exit(__doc__)
+    python = ensure_venv()
+    if sys.argv[1] == "tour":
+        tour(python)
+    else:
+        run([python, "-m", "pytest", *sys.argv[2:]], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    main()
