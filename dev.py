@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -53,7 +54,8 @@ def run(command: list, **kwargs) -> None:
 
 def tour(python: Path) -> None:
     """Renders the template with its defaults into build/ and runs the project's quick tour."""
-    run([python, "-m", "cookiecutter", "--no-input", "--overwrite-if-exists", "--output-dir", BUILD, ROOT])
+    shutil.rmtree(BUILD, ignore_errors=True)  # a fresh render: no files left from older templates
+    run([python, "-m", "cookiecutter", "--no-input", "--output-dir", BUILD, ROOT])
     project = next(p for p in BUILD.iterdir() if (p / "quick_tour.py").exists())
     print(f"Rendered {project}; running its quick tour", flush=True)
     run([python, "quick_tour.py"], cwd=project)
