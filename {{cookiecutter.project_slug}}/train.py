@@ -38,7 +38,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="Where checkpoints and summaries go (default: checkpoints/<dataset_name>_<model_name>).",
     )
     # Data.
-    p.add_argument("--dataset_name", default="mnist", choices=sorted(dataset_factory.datasets_map))
+    p.add_argument(
+        "--dataset_name",
+        default="mnist",
+        help=f"{', '.join(sorted(dataset_factory.datasets_map))}, or the name of images converted "
+        "into --dataset_dir by download_and_convert_data.py.",
+    )
     p.add_argument("--dataset_split_name", default="train")
     p.add_argument("--dataset_dir", default=None, help="The converted dataset.")
     p.add_argument(

@@ -29,7 +29,7 @@ CLASSIFICATION = "classification"
 REGRESSION = "regression"
 
 
-class DatasetError(Exception):
+class DatasetError(ValueError):
     """A dataset is missing, incomplete or corrupt; the message says what to do."""
 
 

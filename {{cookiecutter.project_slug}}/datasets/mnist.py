@@ -10,15 +10,12 @@ read back from ``dataset_info.json``, so a subset converts and trains as well.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
-import urllib.error
-import urllib.request
 
 import numpy as np
 import tensorflow as tf
 
-from datasets import dataset_utils, idx_format
+from datasets import dataset_utils, downloads, idx_format
 
 NAME = "mnist"
 SPLITS_TO_SIZES = {"train": 60_000, "test": 10_000}
@@ -36,7 +33,9 @@ def get_split(split_name: str, dataset_dir: str | None) -> dataset_utils.Dataset
     return dataset_utils.read_split(NAME, split_name, dataset_dir)
 
 
-def download_and_convert(dataset_dir: str, source_dir: str | None = None, overwrite: bool = False) -> dict:
+def download_and_convert(
+    dataset_dir: str, source_dir: str | None = None, overwrite: bool = False, num_shards: int | None = None
+) -> dict:
     """Downloads (or reads from ``source_dir``) MNIST and converts it.
 
     Args:
@@ -46,6 +45,7 @@ def download_and_convert(dataset_dir: str, source_dir: str | None = None, overwr
         (``.gz`` or uncompressed); None downloads them.
       overwrite: Convert again even if ``dataset_dir`` holds a finished
         conversion.
+      num_shards: Shards per split (default: one per 10,000 images).
 
     Returns:
       The dataset info that was written (or found).
@@ -71,12 +71,12 @@ def download_and_convert(dataset_dir: str, source_dir: str | None = None, overwr
     dataset_utils.remove_dataset_info(dataset_dir)
     splits = {}
     for split_name, (images, labels) in arrays.items():
-        num_shards = max(1, -(-len(images) // EXAMPLES_PER_SHARD))
+        shards = num_shards or max(1, -(-len(images) // EXAMPLES_PER_SHARD))
         count = dataset_utils.write_sharded_tfrecords(
-            _examples(images, labels), dataset_dir, NAME, split_name, num_shards
+            _examples(images, labels), dataset_dir, NAME, split_name, shards
         )
-        splits[split_name] = {"num_examples": count, "num_shards": num_shards}
-        print(f"{split_name}: {count} examples in {num_shards} shard(s)")
+        splits[split_name] = {"num_examples": count, "num_shards": shards}
+        print(f"{split_name}: {count} examples in {shards} shard(s)")
     dataset_utils.write_label_file(dict(enumerate(CLASS_NAMES)), dataset_dir)
     info = {
         "dataset": NAME,
@@ -117,19 +117,7 @@ def _find(source_dir: str, gz_name: str) -> str:
 
 def _download(download_dir: str) -> None:
     for filename in (f for pair in SOURCE_FILES.values() for f in pair):
-        url = DOWNLOAD_URL + filename
-        print(f"Downloading {url}")
-        try:
-            with (
-                urllib.request.urlopen(url, timeout=60) as response,
-                open(os.path.join(download_dir, filename), "wb") as f,
-            ):
-                shutil.copyfileobj(response, f)
-        except (urllib.error.URLError, OSError) as e:
-            raise OSError(
-                f"could not download {url} ({e}). If you have the MNIST files, "
-                "pass --source_dir=DIR with the folder that holds them."
-            ) from e
+        downloads.download(DOWNLOAD_URL + filename, download_dir)
 
 
 def _examples(images: np.ndarray, labels: np.ndarray):
