@@ -8,11 +8,26 @@ SLUG = "{{ cookiecutter.project_slug }}"
 PROJECT_NAME = "{{ cookiecutter.project_name }}"
 TENSORFLOW_PACKAGE = "{{ cookiecutter.tensorflow_package }}"
 CI = "{{ cookiecutter.ci }}"
+FIRST_DATASET = "{{ cookiecutter.first_dataset }}"
 
 TENSORFLOW_PACKAGES = ("tensorflow-cpu", "tensorflow[and-cuda]", "tensorflow")
 CI_CHOICES = ("github-actions", "none")
 # Folder names that would shadow the packages the project imports.
 RESERVED = {"tensorflow", "keras", "numpy", "datasets", "nets", "preprocessing", "deployment", "tests"}
+# Modules already in the project's datasets/ package.
+DATASET_MODULES = {
+    "cifar10",
+    "dataset_factory",
+    "dataset_utils",
+    "flowers",
+    "idx_format",
+    "image_folder",
+    "input_pipeline",
+    "mnist",
+    "new_dataset",
+    "sine",
+    "synthetic_digits",
+}
 
 
 def errors() -> list[str]:
@@ -29,6 +44,17 @@ def errors() -> list[str]:
     if TENSORFLOW_PACKAGE not in TENSORFLOW_PACKAGES:
         found.append(
             f"tensorflow_package {TENSORFLOW_PACKAGE!r} is not one of: {', '.join(TENSORFLOW_PACKAGES)}."
+        )
+    if FIRST_DATASET and (
+        not re.fullmatch(r"[a-z][a-z0-9_]*", FIRST_DATASET) or keyword.iskeyword(FIRST_DATASET)
+    ):
+        found.append(
+            f"first_dataset {FIRST_DATASET!r} must be a Python module name: lower case letters, digits "
+            "and underscores, starting with a letter (or empty for none)."
+        )
+    elif FIRST_DATASET in DATASET_MODULES:
+        found.append(
+            f"first_dataset {FIRST_DATASET!r} is already a module of datasets/; choose another name."
         )
     if CI not in CI_CHOICES:
         found.append(f"ci {CI!r} is not one of: {', '.join(CI_CHOICES)}.")

@@ -1,0 +1,160 @@
+"""Writes a new dataset module to fill in, and registers it.
+
+    python -m datasets.new_dataset --name=my_images
+
+creates ``datasets/my_images.py`` and adds it to ``datasets_map`` in
+``datasets/dataset_factory.py``. The module converts a folder of class folders
+as it is; edit it where your data needs more (other label sources, extra
+features, a download). Needs no TensorFlow, so the project template's hook
+can run it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import keyword
+import os
+import re
+import string
+import sys
+
+DATASETS_DIR = os.path.dirname(os.path.abspath(__file__))
+FACTORY = os.path.join(DATASETS_DIR, "dataset_factory.py")
+
+# string.Template ($name), not str.format: the text is full of braces, and
+# this file is itself rendered by cookiecutter, which must not see double braces.
+MODULE = string.Template('''"""${title}: what the images show, where they come from, their license.
+
+Written by ``python -m datasets.new_dataset --name=${name}``. As it stands it
+converts a folder of class folders (``IMAGES/<class>/*.jpg``, or
+``IMAGES/train|validation|test/<class>/...``):
+
+    python download_and_convert_data.py --dataset_name=${name} --source_dir=IMAGES --dataset_dir=DATA
+    python train.py --dataset_name=${name} --dataset_dir=DATA --model_name=lenet
+
+Change ``download_and_convert`` where the raw data comes another way (a
+download, a CSV of labels) and ``decode`` where a record holds more than an
+image and its class.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow as tf
+
+from datasets import dataset_utils, image_folder
+
+NAME = "${name}"
+
+
+def get_split(split_name: str, dataset_dir: str | None) -> dataset_utils.DatasetSplit:
+    """Describes a split of the converted data; sizes and classes come from dataset_info.json."""
+    split = dataset_utils.read_split(NAME, split_name, dataset_dir)
+    return dataclasses.replace(split, decode=decode(split.image_shape))
+
+
+def decode(image_shape: tuple[int, ...]):
+    """Returns ``decode(serialized) -> (image, label)`` for one record.
+
+    The default reads TF-Slim's keys (``image/encoded``, ``image/class/label``).
+    To read more, parse your own features here, e.g.
+    ``tf.io.parse_single_example(serialized, {"image/encoded": ..., "my/feature": ...})``.
+    """
+    default = dataset_utils.image_decoder(image_shape)
+
+    def decode_record(serialized: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        return default(serialized)
+
+    return decode_record
+
+
+def download_and_convert(
+    dataset_dir: str,
+    source_dir: str | None = None,
+    overwrite: bool = False,
+    validation_fraction: float = 0.1,
+    num_shards: int | None = None,
+    image_size: tuple[int, int] | None = None,
+    strict: bool = False,
+) -> dict:
+    """Converts the images in ``source_dir`` into TFRecord shards in ``dataset_dir``."""
+    if source_dir is None:
+        raise dataset_utils.DatasetError(
+            f"{NAME} has no download: pass --source_dir=IMAGES, a folder of class folders."
+        )
+    return image_folder.convert(
+        NAME,
+        source_dir,
+        dataset_dir,
+        overwrite=overwrite,
+        validation_fraction=validation_fraction,
+        num_shards=num_shards,
+        image_size=image_size,
+        strict=strict,
+    )
+''')
+
+
+def check_name(name: str) -> None:
+    """Raises ValueError unless ``name`` can be a new dataset module."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
+        raise ValueError(
+            f"dataset name {name!r} must be a Python module name: lower case letters, digits "
+            "and underscores, starting with a letter"
+        )
+    if os.path.exists(os.path.join(DATASETS_DIR, f"{name}.py")):
+        raise ValueError(f"datasets/{name}.py exists already; pick another name")
+
+
+def create(name: str) -> str:
+    """Writes ``datasets/<name>.py`` and registers it; returns the module's path."""
+    check_name(name)
+    with open(FACTORY, encoding="utf-8") as f:
+        factory = f.read()
+    factory = _register(factory, name)
+    path = os.path.join(DATASETS_DIR, f"{name}.py")
+    title = name.replace("_", " ").capitalize()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(MODULE.substitute(name=name, title=title))
+    with open(FACTORY, "w", encoding="utf-8") as f:
+        f.write(factory)
+    return path
+
+
+def _register(factory: str, name: str) -> str:
+    """Adds ``name`` to the ``from datasets import`` line and to ``datasets_map``."""
+    imports = re.search(r"^from datasets import ([\w, ]+)$", factory, flags=re.MULTILINE)
+    registry = re.search(r"^datasets_map: dict\[str, ModuleType\] = \{\n(.*?)^\}", factory, re.M | re.S)
+    if not imports or not registry:
+        raise ValueError(
+            f"cannot find the import line and datasets_map in {FACTORY}; register by hand: "
+            f'import {name} and add "{name}": {name}, to datasets_map'
+        )
+    modules = sorted({*imports.group(1).replace(" ", "").split(","), name})
+    entries = registry.group(1) + f'    "{name}": {name},\n'
+    factory = factory[: registry.start(1)] + entries + factory[registry.end(1) :]
+    return factory[: imports.start(1)] + ", ".join(modules) + factory[imports.end(1) :]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--name", required=True, help="The dataset's name, also its module's.")
+    args = parser.parse_args(argv)
+    try:
+        path = create(args.name)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"Wrote {path} and registered {args.name!r} in datasets/dataset_factory.py.")
+    print(
+        f"Next: python download_and_convert_data.py --dataset_name={args.name} "
+        "--source_dir=IMAGES --dataset_dir=DATA"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
