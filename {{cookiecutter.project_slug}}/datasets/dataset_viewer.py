@@ -1,0 +1,97 @@
+"""Looking at a dataset: a PNG grid of examples with their label names, and counts.
+
+Works on a converted split (through the dataset factory) and on a raw folder
+of class folders before conversion.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageDraw, ImageFont
+
+from datasets import dataset_utils, image_folder
+
+CELL = 96  # pixels per thumbnail side
+LABEL_HEIGHT = 14
+
+
+def describe_split(split: dataset_utils.DatasetSplit, dataset_dir: str | None) -> dict:
+    """Split sizes, this split's class counts and the image shape of a converted dataset."""
+    if split.task != dataset_utils.CLASSIFICATION:
+        raise dataset_utils.DatasetError(f"{split.dataset_name!r} holds no images to view")
+    labels = split.records().map(
+        lambda r: tf.io.parse_single_example(
+            r, {dataset_utils.IMAGE_CLASS_LABEL: tf.io.FixedLenFeature([], tf.int64)}
+        )[dataset_utils.IMAGE_CLASS_LABEL],
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    counts = collections.Counter(int(label) for label in labels.as_numpy_iterator())
+    info = dataset_utils.read_dataset_info(split.dataset_name, dataset_dir)
+    return {
+        "splits": {name: s["num_examples"] for name, s in info["splits"].items()},
+        "class_counts": {split.labels_to_names.get(k, str(k)): counts[k] for k in sorted(counts)},
+        "image_shape": info["image_shape"],
+    }
+
+
+def sample_split(split: dataset_utils.DatasetSplit, num_images: int) -> list[tuple[np.ndarray, str]]:
+    """The first ``num_images`` examples of a split as (uint8 image, label name)."""
+    examples = split.records().take(num_images).map(split.decode)
+    return [
+        (image, split.labels_to_names.get(int(label), str(label)))
+        for image, label in examples.as_numpy_iterator()
+    ]
+
+
+def describe_folder(
+    source_dir: str, num_images: int, seed: int = 0
+) -> tuple[dict, list[tuple[np.ndarray, str]]]:
+    """Counts and a sample of a raw folder of class folders (or split folders)."""
+    source = image_folder.scan(source_dir, validation_fraction=0.0)
+    described = {
+        "splits": {name: len(files) for name, files in source.splits.items()},
+        "class_counts": {},
+        "image_shape": None,
+    }
+    everything = [item for files in source.splits.values() for item in files]
+    for _, class_id in everything:
+        name = source.class_names[class_id]
+        described["class_counts"][name] = described["class_counts"].get(name, 0) + 1
+    rng = np.random.default_rng(seed)
+    picked = [everything[i] for i in rng.permutation(len(everything))[:num_images]]
+    samples, shapes = [], set()
+    for path, class_id in picked:
+        try:
+            image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False).numpy()
+        except tf.errors.OpError:
+            continue  # the converter reports unreadable files; the viewer just skips them
+        shapes.add(image.shape)
+        samples.append((image, source.class_names[class_id]))
+    described["image_shape"] = sorted(shapes)[0] if len(shapes) == 1 else sorted(shapes)
+    return described, samples
+
+
+def write_grid(samples: list[tuple[np.ndarray, str]], path: str) -> tuple[int, int]:
+    """Writes the samples as a PNG grid with each label under its image; returns (width, height)."""
+    if not samples:
+        raise dataset_utils.DatasetError("no images to show")
+    columns = math.ceil(math.sqrt(len(samples)))
+    rows = math.ceil(len(samples) / columns)
+    grid = Image.new("RGB", (columns * CELL, rows * (CELL + LABEL_HEIGHT)), "white")
+    draw = ImageDraw.Draw(grid)
+    font = ImageFont.load_default()
+    for i, (image, label) in enumerate(samples):
+        tile = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image[..., :3])
+        scale = (CELL - 4) / max(tile.size)
+        size = (max(1, round(tile.width * scale)), max(1, round(tile.height * scale)))
+        # Nearest-neighbour keeps small images (28x28 digits) sharp when enlarged.
+        tile = tile.convert("RGB").resize(size, Image.NEAREST if scale > 1 else Image.BILINEAR)
+        x, y = (i % columns) * CELL, (i // columns) * (CELL + LABEL_HEIGHT)
+        grid.paste(tile, (x + (CELL - size[0]) // 2, y + (CELL - size[1]) // 2))
+        draw.text((x + 2, y + CELL), label[:16], fill="black", font=font)
+    grid.save(path)
+    return grid.size
