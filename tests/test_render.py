@@ -83,6 +83,17 @@ def test_answers_are_recorded_without_machine_paths(project):
     assert "_output_dir" not in recorded and "_repo_dir" not in recorded
 
 
+def test_first_dataset_generates_a_registered_module(tmp_path):
+    project = render(tmp_path, first_dataset="leaves")
+    module = (project / "datasets" / "leaves.py").read_text()
+    assert 'NAME = "leaves"' in module
+    factory = (project / "datasets" / "dataset_factory.py").read_text()
+    assert "leaves, mnist" in factory and '"leaves": leaves,' in factory
+    assert not list(project.rglob("__pycache__"))
+    ruff = [sys.executable, "-m", "ruff"]
+    assert subprocess.run([*ruff, "check", "--no-cache", "--quiet", "datasets"], cwd=project).returncode == 0
+
+
 def test_the_slug_derives_from_the_name(tmp_path):
     assert render(tmp_path, project_name="Cat-Dog Detector").name == "cat_dog_detector"
 
@@ -108,6 +119,8 @@ def test_checkpoint_contents_are_ignored_by_git(project, tmp_path):
         ({"project_slug": "class"}, "is a reserved name"),
         ({"project_slug": "datasets"}, "is a reserved name"),
         ({"project_name": "  "}, "project_name is empty"),
+        ({"first_dataset": "My Images"}, "must be a Python module name"),
+        ({"first_dataset": "mnist"}, "is already a module of datasets/"),
     ],
 )
 def test_bad_answers_are_refused_with_a_reason_and_leave_nothing(tmp_path, capfd, answers, message):

@@ -123,8 +123,8 @@ def test_unknown_split_lists_the_splits(mnist_dir):
 
 
 def test_unknown_dataset_lists_the_known_ones():
-    with pytest.raises(ValueError, match="known datasets: mnist, sine"):
-        dataset_factory.get_dataset("cifar10", "train", None)
+    with pytest.raises(dataset_utils.DatasetError, match="known datasets: cifar10, flowers, mnist, sine"):
+        dataset_factory.get_dataset("imagenet", "train", None)
 
 
 def test_sine_is_seeded_and_in_range():
