@@ -1,0 +1,1 @@
+"""Metrics that eval.py reports beyond TensorFlow's own."""
