@@ -7,6 +7,11 @@ Training resumes by itself from the latest checkpoint in --train_dir: the step,
 the optimizer state and the input position carry on, so running again with a
 larger --max_number_of_steps continues where the last run stopped. Ctrl-C
 saves a checkpoint before it exits.
+
+On several machines, run the same command on each with its TF_CONFIG (see the
+README, or ``python -m deployment.launch_local`` for local workers); only the
+chief writes into --train_dir, and a restarted job resumes from its last
+checkpoint.
 """
 
 from __future__ import annotations
@@ -53,7 +58,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="Default: the net's own.",
     )
     p.add_argument("--train_image_size", type=int, default=None, help="Default: the net's own.")
-    p.add_argument("--batch_size", type=int, default=32, help="Examples per step and device.")
+    p.add_argument(
+        "--batch_size",
+        type=int,
+        default=32,
+        help="Examples per step on each replica (device); the global batch is this times the number "
+        "of replicas, and --learning_rate applies to the global batch's mean loss.",
+    )
     p.add_argument("--seed", type=int, default=0, help="Seeds the initial weights, dropout and input order.")
     # Net.
     p.add_argument("--model_name", default="lenet", choices=sorted(nets_factory.networks_map))
@@ -80,6 +91,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     # Devices.
     p.add_argument("--num_clones", type=int, default=1, help="Model copies, one per device.")
     p.add_argument("--clone_on_cpu", action="store_true", help="Put the clones on CPU devices.")
+    p.add_argument("--tpu", default=None, help="Train on this TPU (name or address; 'local' on a TPU VM).")
     # Logging and checkpoints.
     p.add_argument("--log_every_n_steps", type=int, default=10)
     p.add_argument("--save_interval_secs", type=float, default=600)
@@ -124,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
 def train(args: argparse.Namespace) -> int:
     # --- Records: dataset split, net, preprocessing ------------------------------
     # Device placement first: splitting the CPU must happen before any TF op.
-    strategy = model_deploy.create_strategy(model_deploy.DeploymentConfig(args.num_clones, args.clone_on_cpu))
+    strategy = model_deploy.create_strategy(
+        model_deploy.DeploymentConfig(args.num_clones, args.clone_on_cpu, args.tpu)
+    )
     tf.keras.utils.set_random_seed(args.seed)
     split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
     spec = nets_factory.get_net_spec(args.model_name)
@@ -162,32 +176,45 @@ def train(args: argparse.Namespace) -> int:
     checkpoint = tf.train.Checkpoint(
         model=net, optimizer=optimizer, step=step, examples_seen=examples_seen, config=config_var
     )
-    manager = tf.train.CheckpointManager(checkpoint, args.train_dir, args.keep_checkpoint_max)
-    if manager.latest_checkpoint:
-        _check_same_run(manager.latest_checkpoint, config, args.train_dir)
-        checkpointing.restore(checkpoint, manager.latest_checkpoint, config, partial=False)
+    # Every worker resumes from --train_dir and takes part in saving, but only
+    # the chief's checkpoints land there; the others write to a temporary folder.
+    write_dir = model_deploy.WriteDir(args.train_dir, strategy)
+    manager = tf.train.CheckpointManager(checkpoint, write_dir.path, args.keep_checkpoint_max)
+    latest = tf.train.latest_checkpoint(args.train_dir)
+    if latest:
+        _check_same_run(latest, config, args.train_dir)
+        checkpointing.restore(checkpoint, latest, config, partial=False)
         config_var.assign(json.dumps(config))
-        print(f"Resuming from {manager.latest_checkpoint} at step {int(step.numpy())}")
-    os.makedirs(args.train_dir, exist_ok=True)
-    _write_json(os.path.join(args.train_dir, "train_config.json"), config)
+        print(f"Resuming from {latest} at step {int(step.numpy())}")
+    if write_dir.chief:
+        os.makedirs(args.train_dir, exist_ok=True)
+        _write_json(os.path.join(args.train_dir, "train_config.json"), config)
     max_steps = args.max_number_of_steps or sys.maxsize
     if int(step.numpy()) >= max_steps:
         print(
             f"{args.train_dir} is already at step {int(step.numpy())} >= --max_number_of_steps={max_steps}."
         )
+        write_dir.cleanup()
         return 0
 
     # --- Input pipeline -----------------------------------------------------------
     preprocess = preprocessing_factory.get_preprocessing(config["preprocessing_name"], is_training=True)
     size = config["image_size"]
-    dataset = input_pipeline.train_dataset(
-        split,
-        functools.partial(preprocess, output_height=size, output_width=size),
-        global_batch,
-        seed=args.seed,
-        start_example=int(examples_seen.numpy()),
-    )
-    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    start_example = int(examples_seen.numpy())
+
+    def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
+        # One pipeline per worker, each batching for its own replicas.
+        return input_pipeline.train_dataset(
+            split,
+            functools.partial(preprocess, output_height=size, output_width=size),
+            context.get_per_replica_batch_size(global_batch),
+            seed=args.seed,
+            start_example=start_example,
+            num_workers=context.num_input_pipelines,
+            worker_index=context.input_pipeline_id,
+        )
+
+    iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
 
     # --- Train step: several steps per call keep Python out of the hot loop ----------
     def step_fn(images, labels):
@@ -212,7 +239,9 @@ def train(args: argparse.Namespace) -> int:
         return loss
 
     # --- Loop: log, summarize, checkpoint -------------------------------------------
-    writer = tf.summary.create_file_writer(args.train_dir)
+    writer = (
+        tf.summary.create_file_writer(args.train_dir) if write_dir.chief else tf.summary.create_noop_writer()
+    )
     last_save = time.monotonic()
     try:
         while int(step.numpy()) < max_steps:
@@ -220,11 +249,12 @@ def train(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             loss = float(train_steps(iterator, tf.constant(num_steps)))
             rate = num_steps * global_batch / (time.perf_counter() - start)
-            print(f"step {int(step.numpy())}: loss = {loss:.4f} ({rate:.0f} examples/s)", flush=True)
+            if write_dir.chief:
+                print(f"step {int(step.numpy())}: loss = {loss:.4f} ({rate:.0f} examples/s)", flush=True)
             with writer.as_default(step=int(step.numpy())):
                 tf.summary.scalar("loss", loss)
                 tf.summary.scalar("examples_per_sec", rate)
-            if time.monotonic() - last_save >= args.save_interval_secs:
+            if _all_agree(strategy, time.monotonic() - last_save >= args.save_interval_secs):
                 manager.save(checkpoint_number=step)
                 last_save = time.monotonic()
     except KeyboardInterrupt:
@@ -232,8 +262,27 @@ def train(args: argparse.Namespace) -> int:
         print(f"Interrupted; saved {manager.save(checkpoint_number=step)}", file=sys.stderr)
         return 130
     writer.flush()
-    print(f"Saved {manager.save(checkpoint_number=step)} at step {int(step.numpy())}")
+    saved = manager.save(checkpoint_number=step)
+    write_dir.cleanup()
+    if write_dir.chief:
+        print(f"Saved {saved} at step {int(step.numpy())}")
     return 0
+
+
+def _all_agree(strategy: tf.distribute.Strategy, decision: bool) -> bool:
+    """True on every worker if it is true on any: saving is collective, so all must save together."""
+    if model_deploy.cluster_from_env() is None:
+        return decision
+    return bool(_votes(strategy)(tf.constant(float(decision))).numpy() > 0)
+
+
+@functools.cache
+def _votes(strategy: tf.distribute.Strategy):
+    @tf.function
+    def count(vote):
+        return strategy.reduce("SUM", strategy.run(lambda v: v, args=(vote,)), axis=None)
+
+    return count
 
 
 def _check_same_run(latest: str, config: dict, train_dir: str) -> None:

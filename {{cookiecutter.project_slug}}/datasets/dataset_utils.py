@@ -234,6 +234,11 @@ def write_sharded_tfrecords(
     return count
 
 
+def shard_sizes(num_records: int, num_shards: int) -> list[int]:
+    """How many records each shard holds: ``write_sharded_tfrecords`` deals them round-robin."""
+    return [(num_records - i + num_shards - 1) // num_shards for i in range(num_shards)]
+
+
 def read_split(
     dataset_name: str,
     split_name: str,

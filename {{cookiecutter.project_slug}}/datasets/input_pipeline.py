@@ -8,16 +8,21 @@ shuffle buffer in the checkpoint, and whatever global seed is set. Records are
 skipped before they are decoded: resuming costs at most one pass over one
 epoch's raw records. (Converters write shards round-robin from shuffled
 sources, so a block is a fair sample of the split.)
+
+With several workers, each reads its own share: whole shard files when there
+are at least as many files as workers, else every worker reads all records
+and keeps every N-th example (with a warning: that reads N times the data).
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable
 
 import tensorflow as tf
 
-from datasets.dataset_utils import DatasetSplit
+from datasets.dataset_utils import DatasetSplit, shard_sizes
 
 _SHUFFLE_BLOCK = 10_000
 
@@ -28,20 +33,39 @@ def train_dataset(
     batch_size: int,
     seed: int = 0,
     start_example: int = 0,
+    num_workers: int = 1,
+    worker_index: int = 0,
 ) -> tf.data.Dataset:
     """Endless shuffled batches ``(images, labels)``, starting at ``start_example``.
 
     Args:
       split: What to read.
       preprocess: Maps one decoded image to the net's input.
-      batch_size: The global batch size; the last partial batch of the stream
-        never comes, so every batch is full.
+      batch_size: Examples per batch of this pipeline; the last partial batch
+        of the stream never comes, so every batch is full.
       seed: Picks the order of every epoch.
-      start_example: How many examples earlier runs consumed.
+      start_example: How many examples all workers together consumed before.
+      num_workers: Input pipelines (one per worker) sharing the split.
+      worker_index: This pipeline's index among them.
     """
-    records = split.records()
-    block_size = min(split.num_samples, _SHUFFLE_BLOCK)
-    first_epoch, offset = divmod(start_example, split.num_samples)
+    by_file = num_workers > 1 and len(split.files) >= num_workers
+    if by_file:
+        files = list(split.files[worker_index::num_workers])
+        records = tf.data.TFRecordDataset(files)
+        sizes = shard_sizes(split.num_samples, len(split.files))
+        num_samples = sum(sizes[worker_index::num_workers])
+        start_example //= num_workers  # every worker consumed the same share
+    else:
+        records, num_samples = split.records(), split.num_samples
+        if num_workers > 1:
+            warnings.warn(
+                f"{split.dataset_name}/{split.split_name} has {len(split.files)} shard file(s) for "
+                f"{num_workers} workers: each worker reads every record and keeps 1/{num_workers}. "
+                "Convert with --num_shards of at least the number of workers to shard by file.",
+                stacklevel=2,
+            )
+    block_size = min(num_samples, _SHUFFLE_BLOCK)
+    first_epoch, offset = divmod(start_example, num_samples)
 
     def epoch(index: tf.Tensor) -> tf.data.Dataset:
         def permute(block_index, block):
@@ -55,6 +79,8 @@ def train_dataset(
         return records.batch(block_size).enumerate().flat_map(permute)
 
     dataset = tf.data.Dataset.range(first_epoch, sys.maxsize).flat_map(epoch).skip(offset)
+    if num_workers > 1 and not by_file:
+        dataset = dataset.shard(num_workers, worker_index)
     return _decode_and_batch(dataset, split, preprocess, batch_size, drop_remainder=True)
 
 

@@ -1,13 +1,26 @@
-"""Where training runs: one device, or a copy of the model on each of several.
+"""Where training runs: one device, several devices, several machines, or a TPU.
 
-TF-Slim's model_deploy.py cloned the graph per device by hand; in TF2 this is
-a ``tf.distribute`` strategy. Build the model and optimizer inside
-``strategy.scope()`` and batch the input with the global batch size.
+TF-Slim's model_deploy.py cloned the graph per device and placed variables on
+parameter servers by hand; in TF2 this is a ``tf.distribute`` strategy:
+
+* one device: TensorFlow's default strategy (no overhead);
+* ``--num_clones=N``: MirroredStrategy over N GPUs, or N logical CPU devices
+  with ``--clone_on_cpu`` (for trying it without GPUs);
+* a ``TF_CONFIG`` naming several workers: MultiWorkerMirroredStrategy, each
+  worker using its local GPUs (or its CPU);
+* ``--tpu=NAME`` (or ``local``): TPUStrategy.
+
+Build the model and optimizer inside ``strategy.scope()``. ``--batch_size``
+is per replica; the global batch is ``batch_size * num_replicas_in_sync``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import shutil
+import tempfile
 
 import tensorflow as tf
 
@@ -17,32 +30,64 @@ class DeploymentConfig:
     """How to place the model.
 
     Attributes:
-      num_clones: Copies of the model, one per device, each taking a
-        ``--batch_size`` share of the global batch.
-      clone_on_cpu: Put the copies on logical CPU devices even if GPUs exist
-        (for trying out several devices on a laptop, and for tests).
+      num_clones: Copies of the model on this machine, one per device.
+      clone_on_cpu: Put the copies on logical CPU devices even if GPUs exist.
+      tpu: A TPU name or address for TPUStrategy (``local`` for a TPU VM).
     """
 
     num_clones: int = 1
     clone_on_cpu: bool = False
+    tpu: str | None = None
 
 
 class DeploymentError(Exception):
-    """The requested placement cannot be made on this machine."""
+    """The requested placement cannot be made here; the message says why."""
+
+
+def cluster_from_env() -> dict | None:
+    """The cluster described by ``TF_CONFIG``, or None when it names at most one task.
+
+    Raises:
+      DeploymentError: ``TF_CONFIG`` is not JSON of TensorFlow's form.
+    """
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        return None
+    try:
+        tf_config = json.loads(text)
+        cluster, task = tf_config["cluster"], tf_config["task"]
+        task["type"], int(task["index"])
+    except (ValueError, KeyError, TypeError) as e:
+        example = {
+            "cluster": {"worker": ["host1:port", "host2:port"]},
+            "task": {"type": "worker", "index": 0},
+        }
+        raise DeploymentError(f"TF_CONFIG must be JSON like {json.dumps(example)}; got {text!r} ({e})") from e
+    tasks = sum(len(addresses) for kind, addresses in cluster.items() if kind in ("chief", "worker"))
+    return tf_config if tasks > 1 else None
 
 
 def create_strategy(config: DeploymentConfig) -> tf.distribute.Strategy:
-    """Returns the strategy for ``config``.
-
-    One clone uses TensorFlow's default strategy (no overhead); several make a
-    MirroredStrategy over that many GPUs, or over logical CPU devices.
+    """Returns the strategy for ``config`` and ``TF_CONFIG``.
 
     Raises:
-      DeploymentError: there are fewer GPUs than clones, or the CPU can no
-        longer be split because TensorFlow has already started.
+      DeploymentError: there are fewer GPUs than clones, the CPU can no longer
+        be split because TensorFlow has already started, or TF_CONFIG is bad.
     """
     if config.num_clones < 1:
         raise DeploymentError(f"--num_clones must be at least 1, got {config.num_clones}")
+    if config.tpu:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=config.tpu)
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    if cluster_from_env():
+        if config.num_clones > 1:
+            raise DeploymentError(
+                "--num_clones does not apply with a multi-worker TF_CONFIG: each worker uses all its "
+                "local GPUs (or its CPU)."
+            )
+        return tf.distribute.MultiWorkerMirroredStrategy()
     if config.num_clones == 1:
         return tf.distribute.get_strategy()
     gpus = tf.config.list_physical_devices("GPU")
@@ -74,3 +119,40 @@ def _split_cpu(num_devices: int) -> None:
             f"cannot split the CPU into {num_devices} devices after TensorFlow has "
             "started; create the strategy before running any TensorFlow op."
         ) from e
+
+
+def task(strategy: tf.distribute.Strategy) -> tuple[str, int]:
+    """This process's ``(task type, index)`` in the cluster; ``("worker", 0)`` alone."""
+    resolver = strategy.cluster_resolver
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return "worker", 0
+    return resolver.task_type or "worker", int(resolver.task_id or 0)
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """The one process that writes checkpoints and summaries into --train_dir.
+
+    The ``chief`` task if the cluster has one, else worker 0 (as TensorFlow's
+    own multi-worker tutorials do).
+    """
+    task_type, index = task(strategy)
+    resolver = strategy.cluster_resolver
+    has_chief = resolver is not None and "chief" in resolver.cluster_spec().as_dict()
+    return task_type == "chief" or (task_type == "worker" and index == 0 and not has_chief)
+
+
+class WriteDir:
+    """Where this process writes checkpoints: --train_dir on the chief, a temporary folder elsewhere.
+
+    Every worker must take part in saving (it is collective), but only the
+    chief's copy is kept; the others' are removed by ``cleanup``.
+    """
+
+    def __init__(self, train_dir: str, strategy: tf.distribute.Strategy):
+        self.chief = is_chief(strategy)
+        task_type, index = task(strategy)
+        self.path = train_dir if self.chief else tempfile.mkdtemp(prefix=f"{task_type}{index}_")
+
+    def cleanup(self) -> None:
+        if not self.chief:
+            shutil.rmtree(self.path, ignore_errors=True)
