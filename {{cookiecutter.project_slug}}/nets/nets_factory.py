@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from tensorflow import keras
 
-from nets import lenet, regression
+from nets import applications, cifarnet, convnets, lenet, regression
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +37,20 @@ class NetSpec:
 
 networks_map: dict[str, NetSpec] = {
     "lenet": NetSpec(lenet.LeNet, 28, "lenet"),
+    "cifarnet": NetSpec(cifarnet.CifarNet, 32, "cifarnet"),
+    "alexnet_v2": NetSpec(convnets.AlexNetV2, 224, "vgg"),
+    "vgg_a": NetSpec(convnets.VggA, 224, "vgg"),
+    "vgg_16": NetSpec(applications.vgg_16, 224, "vgg"),
+    "vgg_19": NetSpec(applications.vgg_19, 224, "vgg"),
+    "inception_v3": NetSpec(applications.inception_v3, 299, "inception", default_optimizer="rmsprop"),
+    "resnet_v1_50": NetSpec(applications.resnet_v1_50, 224, "vgg"),
+    "resnet_v1_101": NetSpec(applications.resnet_v1_101, 224, "vgg"),
+    "resnet_v1_152": NetSpec(applications.resnet_v1_152, 224, "vgg"),
+    "resnet_v2_50": NetSpec(applications.resnet_v2_50, 224, "inception"),
+    "resnet_v2_101": NetSpec(applications.resnet_v2_101, 224, "inception"),
+    "resnet_v2_152": NetSpec(applications.resnet_v2_152, 224, "inception"),
+    "mobilenet_v1": NetSpec(applications.mobilenet_v1, 224, "inception", default_optimizer="rmsprop"),
+    "mobilenet_v2": NetSpec(applications.mobilenet_v2, 224, "inception", default_optimizer="rmsprop"),
     "regression": NetSpec(
         regression.Regression,
         None,
@@ -59,6 +73,21 @@ def get_net_spec(name: str) -> NetSpec:
     return networks_map[name]
 
 
-def get_network(name: str, num_classes: int, weight_decay: float = 0.0) -> keras.Model:
-    """Builds net ``name`` (its variables are created on its first call)."""
-    return get_net_spec(name).builder(num_classes=num_classes, weight_decay=weight_decay)
+def get_network(name: str, num_classes: int, weight_decay: float = 0.0, **options) -> keras.Model:
+    """Builds net ``name`` (its variables are created on its first call).
+
+    Args:
+      name: A key of ``networks_map``.
+      num_classes: Logits per example; 0 returns the features before them.
+      weight_decay: L2 coefficient on the weights (TF-Slim's semantics).
+      **options: Passed to the builder, e.g. ``weights="imagenet"`` for the
+        keras.applications nets.
+
+    Raises:
+      ValueError: unknown name, or an option the net does not take.
+    """
+    builder = get_net_spec(name).builder
+    try:
+        return builder(num_classes=num_classes, weight_decay=weight_decay, **options)
+    except TypeError as e:
+        raise ValueError(f"net {name!r} does not take {', '.join(options)}: {e}") from e

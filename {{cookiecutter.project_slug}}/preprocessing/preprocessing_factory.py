@@ -12,11 +12,20 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from preprocessing import identity_preprocessing, lenet_preprocessing
+from preprocessing import (
+    cifarnet_preprocessing,
+    identity_preprocessing,
+    inception_preprocessing,
+    lenet_preprocessing,
+    vgg_preprocessing,
+)
 
 preprocessing_fn_map: dict[str, Callable[..., tf.Tensor]] = {
+    "cifarnet": cifarnet_preprocessing.preprocess_image,
     "identity": identity_preprocessing.preprocess_image,
+    "inception": inception_preprocessing.preprocess_image,
     "lenet": lenet_preprocessing.preprocess_image,
+    "vgg": vgg_preprocessing.preprocess_image,
 }
 
 

@@ -1,0 +1,66 @@
+"""CifarNet, with TF-Slim's topology (default input 32x32).
+
+conv1 64 5x5 -> pool1 3x3/2 -> LRN -> conv2 64 5x5 -> LRN -> pool2 3x3/2 ->
+Flatten -> fc3 384 -> dropout3 -> fc4 192 -> Logits.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+from tensorflow import keras
+
+from nets.regularizers import l2_regularizer
+
+
+def _lrn(x: tf.Tensor) -> tf.Tensor:
+    return tf.nn.local_response_normalization(x, depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
+
+
+class CifarNet(keras.Model):
+    """Calling it on images returns ``(logits, end_points)``; ``training`` switches dropout on."""
+
+    default_image_size = 32
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        weight_decay: float = 0.0,
+        dropout_keep_prob: float = 0.5,
+        name: str = "CifarNet",
+    ):
+        """Builds the layers; ``num_classes`` 0 returns the fc4 features instead of logits."""
+        super().__init__(name=name)
+        reg = l2_regularizer(weight_decay)
+        self.conv1 = keras.layers.Conv2D(
+            64, 5, padding="same", activation="relu", kernel_regularizer=reg, name="conv1"
+        )
+        self.pool1 = keras.layers.MaxPool2D(3, 2, padding="same", name="pool1")
+        self.conv2 = keras.layers.Conv2D(
+            64, 5, padding="same", activation="relu", kernel_regularizer=reg, name="conv2"
+        )
+        self.pool2 = keras.layers.MaxPool2D(3, 2, padding="same", name="pool2")
+        self.flatten = keras.layers.Flatten(name="Flatten")
+        self.fc3 = keras.layers.Dense(384, activation="relu", kernel_regularizer=reg, name="fc3")
+        self.dropout3 = keras.layers.Dropout(1.0 - dropout_keep_prob, name="dropout3")
+        self.fc4 = keras.layers.Dense(192, activation="relu", kernel_regularizer=reg, name="fc4")
+        self.logits = (
+            keras.layers.Dense(num_classes, kernel_regularizer=reg, name="Logits") if num_classes else None
+        )
+
+    def call(self, images: tf.Tensor, training: bool = False):
+        end_points = {}
+        net = end_points["conv1"] = self.conv1(images)
+        net = end_points["pool1"] = self.pool1(net)
+        net = _lrn(net)
+        net = end_points["conv2"] = self.conv2(net)
+        net = _lrn(net)
+        net = end_points["pool2"] = self.pool2(net)
+        net = end_points["Flatten"] = self.flatten(net)
+        net = end_points["fc3"] = self.fc3(net)
+        net = self.dropout3(net, training=training)
+        net = end_points["fc4"] = self.fc4(net)
+        if self.logits is None:
+            return net, end_points
+        logits = end_points["Logits"] = self.logits(net)
+        end_points["Predictions"] = tf.nn.softmax(logits)
+        return logits, end_points

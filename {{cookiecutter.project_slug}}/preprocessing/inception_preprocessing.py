@@ -1,0 +1,60 @@
+"""Inception preprocessing (TF-Slim's): distorted crop and colour at training, central crop at eval.
+
+Output pixels are scaled to [-1, 1]. Also the default for ResNet v2 and the MobileNets.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def _distort_color(image: tf.Tensor) -> tf.Tensor:
+    """Brightness, saturation, hue and contrast in a random one of two orders; image in [0, 1]."""
+
+    def order_a(x):
+        x = tf.image.random_brightness(x, max_delta=32.0 / 255.0)
+        x = tf.image.random_saturation(x, lower=0.5, upper=1.5)
+        x = tf.image.random_hue(x, max_delta=0.2)
+        return tf.image.random_contrast(x, lower=0.5, upper=1.5)
+
+    def order_b(x):
+        x = tf.image.random_saturation(x, lower=0.5, upper=1.5)
+        x = tf.image.random_brightness(x, max_delta=32.0 / 255.0)
+        x = tf.image.random_contrast(x, lower=0.5, upper=1.5)
+        return tf.image.random_hue(x, max_delta=0.2)
+
+    if image.shape[-1] != 3:  # saturation and hue need colour
+        return tf.clip_by_value(tf.image.random_brightness(image, max_delta=32.0 / 255.0), 0.0, 1.0)
+    image = tf.cond(tf.random.uniform([]) < 0.5, lambda: order_a(image), lambda: order_b(image))
+    return tf.clip_by_value(image, 0.0, 1.0)
+
+
+def preprocess_image(
+    image: tf.Tensor, output_height: int, output_width: int, is_training: bool = False
+) -> tf.Tensor:
+    """Training: random crop covering 5-100% of the image, resize, flip, colour distortion.
+
+    Eval: central crop of 87.5%, resize. Returns float32 [H, W, C] in [-1, 1].
+    """
+    channels = image.shape[-1]
+    image = tf.image.convert_image_dtype(image, tf.float32)
+    if is_training:
+        begin, size, _ = tf.image.sample_distorted_bounding_box(
+            tf.shape(image),
+            bounding_boxes=tf.constant([[[0.0, 0.0, 1.0, 1.0]]]),
+            min_object_covered=0.1,
+            aspect_ratio_range=(0.75, 1.33),
+            area_range=(0.05, 1.0),
+            max_attempts=100,
+            use_image_if_no_bounding_boxes=True,
+        )
+        image = tf.slice(image, begin, size)
+        image = tf.image.resize(image, [output_height, output_width])
+        image.set_shape([output_height, output_width, channels])
+        image = tf.image.random_flip_left_right(image)
+        image = _distort_color(image)
+    else:
+        image = tf.image.central_crop(image, central_fraction=0.875)
+        image = tf.image.resize(image, [output_height, output_width])
+    image.set_shape([output_height, output_width, channels])
+    return (image - 0.5) * 2.0
