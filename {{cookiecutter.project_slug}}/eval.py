@@ -130,7 +130,9 @@ class Evaluator:
         """Evaluates checkpoint ``path`` (default: the first one) and writes its summaries."""
         path = path or checkpointing.resolve_checkpoint(self.args.checkpoint_path)
         step = checkpointing.read_config(path)["step"]
-        checkpointing.restore(tf.train.Checkpoint(model=self.net), path, self.config, partial=True)
+        checkpointing.restore(
+            checkpointing.weights_checkpoint(self.net, self.config), path, self.config, partial=True
+        )
         sums, matrix, count = 0.0, 0, 0
         for images, labels in self.dataset:
             batch_sums, batch_matrix = self._batch_sums(images, labels)

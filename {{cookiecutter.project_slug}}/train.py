@@ -31,8 +31,7 @@ from datasets import dataset_factory, dataset_utils, input_pipeline  # noqa: E40
 from deployment import checkpointing, model_deploy  # noqa: E402
 from nets import nets_factory  # noqa: E402
 from preprocessing import preprocessing_factory  # noqa: E402
-
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+from training import fine_tuning, optimization  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -74,14 +73,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.00004,
         help="L2 coefficient: adds weight_decay * sum(w**2) / 2, as TF-Slim.",
     )
+    p.add_argument(
+        "--mixed_precision",
+        default=None,
+        choices=("bfloat16", "float16"),
+        help="Compute in bfloat16 (CPUs with bf16 instructions, GPUs) or float16 (GPUs); "
+        "weights, logits and loss stay float32.",
+    )
+    p.add_argument(
+        "--pretrained",
+        default=None,
+        choices=("imagenet",),
+        help="keras.applications nets: start from ImageNet weights (downloads them; needs 3-channel images).",
+    )
+    # Fine-tuning (used only while --train_dir holds no checkpoint, as in TF-Slim).
+    p.add_argument("--checkpoint_path", default=None, help="Start from this checkpoint (file or directory).")
+    p.add_argument(
+        "--checkpoint_exclude_scopes",
+        default=None,
+        help="Comma-separated variable scopes not to take from it, e.g. Logits.",
+    )
+    p.add_argument("--trainable_scopes", default=None, help="Comma-separated scopes to train (default: all).")
+    p.add_argument(
+        "--ignore_missing_vars",
+        action="store_true",
+        help="Start variables the checkpoint lacks from scratch.",
+    )
     # Optimization.
-    p.add_argument("--optimizer", default=None, choices=OPTIMIZERS, help="Default: the net's own.")
-    p.add_argument("--learning_rate", type=float, default=None, help="Default: the net's own.")
-    p.add_argument("--momentum", type=float, default=0.9, help="For momentum and rmsprop.")
-    p.add_argument("--rmsprop_decay", type=float, default=0.9)
-    p.add_argument("--adam_beta1", type=float, default=0.9)
-    p.add_argument("--adam_beta2", type=float, default=0.999)
-    p.add_argument("--opt_epsilon", type=float, default=1e-7, help="For rmsprop and adam.")
+    optimization.add_flags(p)
     p.add_argument(
         "--max_number_of_steps",
         type=int,
@@ -102,25 +121,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def make_optimizer(name: str, lr: float, args: argparse.Namespace) -> tf.keras.optimizers.Optimizer:
-    """Optimizer ``name`` at learning rate ``lr``, its other settings from the flags."""
-    if name == "sgd":
-        return tf.keras.optimizers.SGD(lr)
-    if name == "momentum":
-        return tf.keras.optimizers.SGD(lr, momentum=args.momentum)
-    if name == "rmsprop":
-        return tf.keras.optimizers.RMSprop(
-            lr, rho=args.rmsprop_decay, momentum=args.momentum, epsilon=args.opt_epsilon
-        )
-    return tf.keras.optimizers.Adam(
-        lr, beta_1=args.adam_beta1, beta_2=args.adam_beta2, epsilon=args.opt_epsilon
-    )
-
-
-def task_loss(task: str, labels: tf.Tensor, outputs: tf.Tensor) -> tf.Tensor:
-    """Per-example loss: softmax cross-entropy, or squared error for regression."""
+def task_loss(task: str, labels: tf.Tensor, outputs: tf.Tensor, label_smoothing: float = 0.0) -> tf.Tensor:
+    """Per-example loss in float32: softmax cross-entropy (smoothed), or squared error for regression."""
+    outputs = tf.cast(outputs, tf.float32)
     if task == dataset_utils.REGRESSION:
         return tf.reduce_mean(tf.square(outputs - labels), axis=-1)
+    if label_smoothing:
+        one_hot = tf.one_hot(labels, tf.shape(outputs)[-1])
+        return tf.keras.losses.categorical_crossentropy(
+            one_hot, outputs, from_logits=True, label_smoothing=label_smoothing
+        )
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=outputs)
 
 
@@ -140,6 +150,10 @@ def train(args: argparse.Namespace) -> int:
         model_deploy.DeploymentConfig(args.num_clones, args.clone_on_cpu, args.tpu)
     )
     tf.keras.utils.set_random_seed(args.seed)
+    # Float32 unless asked: the policy is global, so set it either way.
+    tf.keras.mixed_precision.set_global_policy(
+        f"mixed_{args.mixed_precision}" if args.mixed_precision else "float32"
+    )
     split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
     spec = nets_factory.get_net_spec(args.model_name)
     if spec.task != split.task:
@@ -160,22 +174,37 @@ def train(args: argparse.Namespace) -> int:
         "image_size": args.train_image_size or spec.default_image_size,
         "preprocessing_name": args.preprocessing_name or spec.default_preprocessing,
         "optimizer": args.optimizer or spec.default_optimizer,
-        "learning_rate": args.learning_rate or spec.default_learning_rate,
+        "learning_rate": spec.default_learning_rate if args.learning_rate is None else args.learning_rate,
+        "moving_average_decay": args.moving_average_decay,
         "flags": vars(args),
     }
     global_batch = args.batch_size * strategy.num_replicas_in_sync
 
     # --- Net, optimizer, checkpoint -----------------------------------------------
+    steps_per_epoch = split.num_samples / global_batch
     with strategy.scope():
-        net = checkpointing.build_net(config, args.weight_decay)
-        optimizer = make_optimizer(config["optimizer"], config["learning_rate"], args)
-        optimizer.build(net.trainable_variables)
+        net = checkpointing.build_net(config, args.weight_decay, weights=args.pretrained)
+        scopes = fine_tuning.parse_scopes(args.trainable_scopes)
+        train_vars = [v for v in net.trainable_variables if not scopes or fine_tuning.in_scopes(v, scopes)]
+        if not train_vars:
+            raise checkpointing.CheckpointError(
+                f"--trainable_scopes={args.trainable_scopes} matches no variable; they are named like "
+                f"{', '.join(fine_tuning.key(v) for v in net.trainable_variables[:4])}, ..."
+            )
+        learning_rate = optimization.learning_rate(args, config["learning_rate"], steps_per_epoch)
+        optimizer = optimization.make_optimizer(config["optimizer"], learning_rate, args)
+        if args.mixed_precision == "float16":
+            optimizer = tf.keras.optimizers.LossScaleOptimizer(optimizer)
+        optimizer.build(train_vars)
+        # The moving average lives in a second copy of the net, saved as "ema_model".
+        ema_net = checkpointing.build_net(config) if args.moving_average_decay else None
         step = tf.Variable(0, dtype=tf.int64, trainable=False)
         examples_seen = tf.Variable(0, dtype=tf.int64, trainable=False)
     config_var = tf.Variable(json.dumps(config), trainable=False)
     checkpoint = tf.train.Checkpoint(
-        model=net, optimizer=optimizer, step=step, examples_seen=examples_seen, config=config_var
-    )
+        model=net, optimizer=optimizer, step=step, examples_seen=examples_seen, config=config_var,
+        **({"ema_model": ema_net} if ema_net else {}),
+    )  # fmt: skip
     # Every worker resumes from --train_dir and takes part in saving, but only
     # the chief's checkpoints land there; the others write to a temporary folder.
     write_dir = model_deploy.WriteDir(args.train_dir, strategy)
@@ -186,6 +215,19 @@ def train(args: argparse.Namespace) -> int:
         checkpointing.restore(checkpoint, latest, config, partial=False)
         config_var.assign(json.dumps(config))
         print(f"Resuming from {latest} at step {int(step.numpy())}")
+    elif args.checkpoint_path:
+        copied = fine_tuning.warm_start(
+            net,
+            args.checkpoint_path,
+            fine_tuning.parse_scopes(args.checkpoint_exclude_scopes),
+            args.ignore_missing_vars,
+        )
+        print(
+            f"Fine-tuning from {args.checkpoint_path}: {copied} variables taken, the rest start from scratch"
+        )
+    if ema_net is not None and not latest:
+        for average, weight in zip(ema_net.weights, net.weights, strict=True):
+            average.assign(weight)
     if write_dir.chief:
         os.makedirs(args.train_dir, exist_ok=True)
         _write_json(os.path.join(args.train_dir, "train_config.json"), config)
@@ -221,12 +263,15 @@ def train(args: argparse.Namespace) -> int:
         with tf.GradientTape() as tape:
             outputs, _ = net(images, training=True)
             loss = tf.nn.compute_average_loss(
-                task_loss(split.task, labels, outputs), global_batch_size=global_batch
+                task_loss(split.task, labels, outputs, args.label_smoothing), global_batch_size=global_batch
             )
             if net.losses:
-                loss += tf.nn.scale_regularization_loss(tf.add_n(net.losses))
-        grads = tape.gradient(loss, net.trainable_variables)
-        optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
+                loss += tf.nn.scale_regularization_loss(
+                    tf.add_n([tf.cast(x, tf.float32) for x in net.losses])
+                )
+            scaled = optimizer.scale_loss(loss) if args.mixed_precision == "float16" else loss
+        grads = tape.gradient(scaled, train_vars)
+        optimizer.apply_gradients(zip(grads, train_vars, strict=True))
         return loss
 
     @tf.function
@@ -236,6 +281,10 @@ def train(args: argparse.Namespace) -> int:
             loss = strategy.reduce("SUM", strategy.run(step_fn, args=next(iterator)), axis=None)
             step.assign_add(1)
             examples_seen.assign_add(global_batch)
+            if ema_net is not None:
+                decay = args.moving_average_decay
+                for average, weight in zip(ema_net.weights, net.weights, strict=True):
+                    average.assign(decay * average + (1.0 - decay) * weight)
         return loss
 
     # --- Loop: log, summarize, checkpoint -------------------------------------------

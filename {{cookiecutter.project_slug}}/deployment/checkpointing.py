@@ -65,9 +65,10 @@ def input_shape(config: dict) -> tuple[int, ...]:
     return tuple(config["image_shape"])
 
 
-def build_net(config: dict, weight_decay: float = 0.0) -> keras.Model:
-    """Builds the net ``config`` names and creates its variables."""
-    net = nets_factory.get_network(config["model_name"], config["num_classes"], weight_decay)
+def build_net(config: dict, weight_decay: float = 0.0, weights: str | None = None) -> keras.Model:
+    """Builds the net ``config`` names and creates its variables (``weights``: e.g. "imagenet")."""
+    options = {"weights": weights} if weights else {}
+    net = nets_factory.get_network(config["model_name"], config["num_classes"], weight_decay, **options)
     net(tf.zeros((1, *input_shape(config))), training=False)
     check_checkpointable(net)
     return net
@@ -112,6 +113,13 @@ def restore(checkpoint: tf.train.Checkpoint, path: str, config: dict, partial: b
         ) from e
 
 
+def weights_checkpoint(net: keras.Model, config: dict) -> tf.train.Checkpoint:
+    """What to restore a net's weights from: the moving average when the run kept one."""
+    if config.get("moving_average_decay"):
+        return tf.train.Checkpoint(ema_model=net)
+    return tf.train.Checkpoint(model=net)
+
+
 def load_net(checkpoint_path: str) -> tuple[keras.Model, dict, str]:
     """Rebuilds the net of a checkpoint (file or directory) and restores its weights.
 
@@ -121,5 +129,5 @@ def load_net(checkpoint_path: str) -> tuple[keras.Model, dict, str]:
     path = resolve_checkpoint(checkpoint_path)
     config = read_config(path)
     net = build_net(config)
-    restore(tf.train.Checkpoint(model=net), path, config, partial=True)
+    restore(weights_checkpoint(net, config), path, config, partial=True)
     return net, config, path

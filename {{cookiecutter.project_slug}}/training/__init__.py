@@ -1,0 +1,1 @@
+"""Training controls: optimizers and learning-rate schedules, fine-tuning from a checkpoint."""

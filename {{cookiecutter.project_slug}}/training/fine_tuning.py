@@ -1,0 +1,72 @@
+"""Starting a new run from another run's checkpoint (TF-Slim's --checkpoint_path and friends).
+
+Variables are matched by their path inside the net (``conv1/kernel``,
+``Logits/bias``), not by the net's name, so a 10-class LeNet checkpoint can
+start a 5-class LeNet once ``Logits`` is excluded.
+"""
+
+from __future__ import annotations
+
+from tensorflow import keras
+
+from deployment import checkpointing
+
+
+def key(variable) -> str:
+    """The variable's path without the net's own name: ``LeNet/conv1/kernel`` -> ``conv1/kernel``."""
+    return variable.path.split("/", 1)[-1]
+
+
+def in_scopes(variable, scopes: list[str]) -> bool:
+    """Whether the variable's path (with or without the net's name) starts with one of ``scopes``."""
+    return any(path.startswith(scope) for scope in scopes for path in (key(variable), variable.path))
+
+
+def parse_scopes(text: str | None) -> list[str]:
+    return [scope.strip() for scope in (text or "").split(",") if scope.strip()]
+
+
+def warm_start(
+    net: keras.Model, checkpoint_path: str, exclude_scopes: list[str], ignore_missing_vars: bool
+) -> int:
+    """Copies matching weights from a checkpoint into ``net``; returns how many were copied.
+
+    Raises:
+      checkpointing.CheckpointError: shapes differ for variables that are not
+        excluded (the message lists them and the flag that fixes it), or
+        variables are missing without --ignore_missing_vars.
+    """
+    path = checkpointing.resolve_checkpoint(checkpoint_path)
+    source_config = checkpointing.read_config(path)
+    source = checkpointing.build_net(source_config)
+    checkpointing.restore(
+        checkpointing.weights_checkpoint(source, source_config), path, source_config, partial=True
+    )
+    available = {key(v): v for v in source.weights}
+    mismatched, missing, copied = [], [], 0
+    for variable in net.weights:
+        if in_scopes(variable, exclude_scopes):
+            continue
+        match = available.get(key(variable))
+        if match is None:
+            missing.append(key(variable))
+        elif tuple(match.shape) != tuple(variable.shape):
+            mismatched.append(
+                f"{key(variable)}: checkpoint {tuple(match.shape)}, net {tuple(variable.shape)}"
+            )
+        else:
+            variable.assign(match)
+            copied += 1
+    if mismatched:
+        scopes = sorted({line.split("/")[0] for line in mismatched})
+        raise checkpointing.CheckpointError(
+            f"{path} does not fit the net: shapes differ for {'; '.join(mismatched)}. Pass "
+            f"--checkpoint_exclude_scopes={','.join(scopes)} to start those from scratch "
+            "(e.g. the logits when the number of classes differs)."
+        )
+    if missing and not ignore_missing_vars:
+        raise checkpointing.CheckpointError(
+            f"{path} lacks {len(missing)} variable(s) of the net ({', '.join(missing[:5])}"
+            f"{', ...' if len(missing) > 5 else ''}); pass --ignore_missing_vars to start them from scratch."
+        )
+    return copied
