@@ -172,5 +172,6 @@ def test_user_errors_get_a_message_and_exit_status_2(tmp_path, capsys):
     )
     assert "must hold the four MNIST files" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        train.main(["--model_name=resnet"])
-    assert "invalid choice: 'resnet' (choose from 'lenet', 'regression')" in capsys.readouterr().err
+        train.main(["--model_name=resnet_v9"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'resnet_v9' (choose from " in err and "'lenet'" in err and "'resnet_v1_50'" in err

@@ -4,33 +4,60 @@ import tensorflow as tf
 from deployment import checkpointing
 from nets import nets_factory, print_net
 
+# Built and trained at their full size only under `pytest -m slow` (seconds to minutes each on a CPU).
+LARGE = {
+    "alexnet_v2", "vgg_a", "vgg_16", "vgg_19", "inception_v3",
+    "resnet_v1_50", "resnet_v1_101", "resnet_v1_152", "resnet_v2_50", "resnet_v2_101", "resnet_v2_152",
+}  # fmt: skip
+NETS = [
+    pytest.param(name, marks=pytest.mark.slow) if name in LARGE else name
+    for name in sorted(nets_factory.networks_map)
+]
+SMALL_SIZE = {"inception_v3": 75, "lenet": 20, "cifarnet": 24}  # the smallest each application accepts
 
-def _images(spec, batch=2, channels=1):
-    size = spec.default_image_size
+
+def _images(spec, size, batch=2, channels=3):
     shape = [batch, size, size, channels] if size else [batch, 1]
     return tf.random.uniform(shape)
 
 
-@pytest.mark.parametrize("name", sorted(nets_factory.networks_map))
-def test_every_net_builds_with_logits_of_the_right_shape(name):
-    spec = nets_factory.networks_map[name]
-    num_classes = 1 if spec.task == "regression" else 7
-    net = nets_factory.get_network(name, num_classes, weight_decay=1e-4)
-    logits, end_points = net(_images(spec), training=False)
-    assert logits.shape == (2, num_classes)
-    assert end_points and all(isinstance(k, str) for k in end_points)
-    assert net.losses, "weight decay should add regularization losses"
-    checkpointing.check_checkpointable(net)
+def _num_classes(spec):
+    return 1 if spec.task == "regression" else 7
 
 
-@pytest.mark.parametrize("name", sorted(nets_factory.networks_map))
-def test_every_net_checkpoint_round_trips(tmp_path, name):
+@pytest.mark.parametrize("name", NETS)
+def test_every_net_builds_at_its_default_and_a_small_size(name):
     spec = nets_factory.networks_map[name]
-    images = _images(spec)
-    net = nets_factory.get_network(name, 3)
+    for size in {spec.default_image_size, SMALL_SIZE.get(name, 32) if spec.default_image_size else None}:
+        net = nets_factory.get_network(name, _num_classes(spec), weight_decay=1e-4)
+        logits, end_points = net(_images(spec, size), training=False)
+        assert logits.shape == (2, _num_classes(spec)), size
+        assert end_points and all(isinstance(k, str) for k in end_points)
+        assert net.losses, "weight decay should add regularization losses"
+        checkpointing.check_checkpointable(net)
+
+
+@pytest.mark.parametrize("name", NETS)
+def test_every_net_trains_a_step_and_round_trips_a_checkpoint(tmp_path, name):
+    spec = nets_factory.networks_map[name]
+    images = _images(spec, spec.default_image_size)
+    labels = tf.zeros([2, 1]) if spec.task == "regression" else tf.constant([1, 3])
+    net = nets_factory.get_network(name, _num_classes(spec))
+    net(images)
+    optimizer = tf.keras.optimizers.SGD(0.01)
+    with tf.GradientTape() as tape:
+        outputs, _ = net(images, training=True)
+        if spec.task == "regression":
+            loss = tf.reduce_mean(tf.square(outputs - labels))
+        else:
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, outputs))
+    grads = tape.gradient(loss, net.trainable_variables)
+    assert all(g is not None for g in grads) and bool(tf.math.is_finite(loss))
+    optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
+
     before, _ = net(images)
     path = tf.train.Checkpoint(model=net).write(str(tmp_path / "ckpt"))
-    other = nets_factory.get_network(name, 3)
+    other = nets_factory.get_network(name, _num_classes(spec))
     other(images)
     tf.train.Checkpoint(model=other).read(path).assert_existing_objects_matched()
     after, _ = other(images)
@@ -56,7 +83,9 @@ def test_lenet_without_classes_returns_features():
 
 
 def test_unknown_net_lists_the_known_ones():
-    with pytest.raises(ValueError, match="unknown net 'resnet'; known nets: lenet, regression"):
+    with pytest.raises(
+        ValueError, match="unknown net 'resnet'; known nets: alexnet_v2, cifarnet, inception_v3"
+    ):
         nets_factory.get_net_spec("resnet")
 
 

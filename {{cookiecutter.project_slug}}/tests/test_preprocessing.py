@@ -26,5 +26,5 @@ def test_lenet_resizes_images_of_another_size():
 
 
 def test_unknown_preprocessing_lists_the_known_ones():
-    with pytest.raises(ValueError, match="known: identity, lenet"):
-        preprocessing_factory.get_preprocessing("vgg")
+    with pytest.raises(ValueError, match="known: cifarnet, identity, inception, lenet, vgg"):
+        preprocessing_factory.get_preprocessing("resnet")
