@@ -25,6 +25,7 @@ import tensorflow as tf
 from datasets.dataset_utils import DatasetSplit, shard_sizes
 
 _SHUFFLE_BLOCK = 10_000
+_CACHE_BUDGET_BYTES = 512 * 2**20
 
 
 def train_dataset(
@@ -66,6 +67,11 @@ def train_dataset(
             )
     block_size = min(num_samples, _SHUFFLE_BLOCK)
     first_epoch, offset = divmod(start_example, num_samples)
+    # A split whose decoded images fit in memory is decoded once and kept: on
+    # a CPU, decoding every epoch again takes cores from training.
+    cached = _decoded_bytes(split, num_samples) <= _CACHE_BUDGET_BYTES
+    if cached:
+        records = records.map(split.decode, num_parallel_calls=tf.data.AUTOTUNE).cache()
 
     def epoch(index: tf.Tensor) -> tf.data.Dataset:
         def permute(block_index, block):
@@ -81,7 +87,21 @@ def train_dataset(
     dataset = tf.data.Dataset.range(first_epoch, sys.maxsize).flat_map(epoch).skip(offset)
     if num_workers > 1 and not by_file:
         dataset = dataset.shard(num_workers, worker_index)
+    if cached:
+        return _batch(
+            dataset.map(lambda image, label: (preprocess(image), label), tf.data.AUTOTUNE), batch_size, True
+        )
     return _decode_and_batch(dataset, split, preprocess, batch_size, drop_remainder=True)
+
+
+def _decoded_bytes(split: DatasetSplit, num_samples: int) -> float:
+    """Memory the decoded images would take; unknown sizes count as too many."""
+    if not split.files or None in split.image_shape:
+        return float("inf")
+    pixels = 1
+    for dim in split.image_shape:
+        pixels *= dim
+    return num_samples * pixels
 
 
 def eval_dataset(
@@ -96,8 +116,8 @@ def _decode_and_batch(dataset, split, preprocess, batch_size, drop_remainder):
         image, label = split.decode(*record)
         return preprocess(image), label
 
-    return (
-        dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(batch_size, drop_remainder=drop_remainder)
-        .prefetch(tf.data.AUTOTUNE)
-    )
+    return _batch(dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE), batch_size, drop_remainder)
+
+
+def _batch(dataset, batch_size, drop_remainder):
+    return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

@@ -68,7 +68,10 @@ def input_shape(config: dict) -> tuple[int, ...]:
 def build_net(config: dict, weight_decay: float = 0.0, weights: str | None = None) -> keras.Model:
     """Builds the net ``config`` names and creates its variables (``weights``: e.g. "imagenet")."""
     options = {"weights": weights} if weights else {}
-    net = nets_factory.get_network(config["model_name"], config["num_classes"], weight_decay, **options)
+    try:
+        net = nets_factory.get_network(config["model_name"], config["num_classes"], weight_decay, **options)
+    except ValueError as e:  # e.g. --pretrained for a net written here, which has no published weights
+        raise CheckpointError(f"cannot start {config['model_name']!r} from {weights!r} weights: {e}") from e
     net(tf.zeros((1, *input_shape(config))), training=False)
     check_checkpointable(net)
     return net

@@ -163,3 +163,19 @@ def test_eval_input_reads_each_example_once_in_order(mnist_dir):
     labels = np.concatenate([y.numpy() for _, y in input_pipeline.eval_dataset(split, tf.identity, 64)])
     expected = [int(y) for _, y in split.records().map(split.decode)]
     assert labels.tolist() == expected
+
+
+def test_cached_image_input_also_resumes_exactly(mnist_dir):
+    split = mnist.get_split("train", mnist_dir)  # 600 small images: decoded once and kept in memory
+    assert input_pipeline._decoded_bytes(split, split.num_samples) <= input_pipeline._CACHE_BUDGET_BYTES
+
+    def batches(start, n):
+        ds = input_pipeline.train_dataset(split, tf.identity, 16, seed=2, start_example=start)
+        return [y.numpy() for _, y in itertools.islice(ds, n)]
+
+    whole = batches(0, 50)  # 800 examples: past the first epoch
+    for a, b in zip(whole[30:], batches(30 * 16, 20), strict=True):
+        np.testing.assert_array_equal(a, b)
+    first_epoch = np.concatenate(whole)[:600]
+    expected = sorted(int(y) for _, y in split.records().map(split.decode))
+    assert sorted(first_epoch.tolist()) == expected
