@@ -36,6 +36,14 @@ def test_the_project_passes_its_own_tests(project):
     assert " passed" in result.stdout and "failed" not in result.stdout
 
 
+@pytest.mark.slow
+def test_the_project_passes_its_slow_tests(project):
+    """Every large net at its full size, and the longer accuracy runs (minutes)."""
+    result = run(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "slow", timeout=3000)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
+
+
 def test_the_quick_tour_trains_evaluates_and_infers(project, tmp_path):
     summary = last_json(run(project, "quick_tour.py", f"--workdir={tmp_path / 'tour'}"))
     assert summary["sine_step"] == 2000 and summary["sine_mse"] < 0.15  # noise floor 0.09

@@ -35,6 +35,11 @@ def test_every_net_builds_at_its_default_and_a_small_size(name):
         assert end_points and all(isinstance(k, str) for k in end_points)
         assert net.losses, "weight decay should add regularization losses"
         checkpointing.check_checkpointable(net)
+    if spec.task == "classification":
+        features, _ = nets_factory.get_network(name, 0)(_images(spec, size))
+        assert (
+            features.shape.rank == 2 and features.shape[0] == 2
+        )  # no classes: the features before the logits
 
 
 @pytest.mark.parametrize("name", NETS)
