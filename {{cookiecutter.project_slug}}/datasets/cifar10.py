@@ -13,7 +13,6 @@ import pickle
 import tempfile
 
 import numpy as np
-import tensorflow as tf
 
 from datasets import dataset_utils, downloads
 
@@ -51,25 +50,9 @@ def download_and_convert(
         ]
         arrays = {split: _read_split(batches_dir, split) for split in _BATCHES}
 
-    os.makedirs(dataset_dir, exist_ok=True)
-    dataset_utils.remove_dataset_info(dataset_dir)
-    splits = {}
-    for split_name, (images, labels) in arrays.items():
-        shards = num_shards or max(1, -(-len(images) // EXAMPLES_PER_SHARD))
-        count = dataset_utils.write_sharded_tfrecords(
-            _examples(images, labels), dataset_dir, NAME, split_name, shards
-        )
-        splits[split_name] = {"num_examples": count, "num_shards": shards}
-        print(f"{split_name}: {count} examples in {shards} shard(s)")
-    dataset_utils.write_label_file(dict(enumerate(class_names)), dataset_dir)
-    info = {
-        "dataset": NAME,
-        "num_classes": len(class_names),
-        "image_shape": list(IMAGE_SHAPE),
-        "splits": splits,
-    }
-    dataset_utils.write_dataset_info(dataset_dir, info)
-    return info
+    return dataset_utils.write_image_arrays(
+        NAME, arrays, class_names, dataset_dir, num_shards, EXAMPLES_PER_SHARD
+    )
 
 
 def _batches_dir(source_dir: str | None, work: str) -> str:
@@ -103,13 +86,3 @@ def _read_split(batches_dir: str, split_name: str) -> tuple[np.ndarray, np.ndarr
         images.append(np.asarray(data[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         labels.append(np.asarray(data[b"labels"], np.int64))
     return np.concatenate(images), np.concatenate(labels)
-
-
-def _examples(images: np.ndarray, labels: np.ndarray):
-    encoded = (
-        tf.data.Dataset.from_tensor_slices(images)
-        .map(tf.io.encode_png, num_parallel_calls=tf.data.AUTOTUNE)
-        .as_numpy_iterator()
-    )
-    for png, label in zip(encoded, labels, strict=True):
-        yield dataset_utils.image_to_tfexample(png, b"png", 32, 32, int(label)).SerializeToString()

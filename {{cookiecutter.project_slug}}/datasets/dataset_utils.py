@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 
+import numpy as np
 import tensorflow as tf
 
 IMAGE_ENCODED = "image/encoded"
@@ -232,6 +233,55 @@ def write_sharded_tfrecords(
     for path in set(stale) - set(final):
         os.remove(path)
     return count
+
+
+def write_image_arrays(
+    dataset_name: str,
+    arrays: dict[str, tuple[np.ndarray, np.ndarray]],
+    class_names,
+    dataset_dir: str,
+    num_shards: int | None,
+    examples_per_shard: int,
+) -> dict:
+    """Writes uint8 images [n, H, W, C] and labels per split as PNG examples, then the labels and info.
+
+    ``dataset_info.json`` is removed first and written last, so the folder
+    never looks finished while shards are being replaced.
+
+    Returns:
+      The dataset info written.
+    """
+    os.makedirs(dataset_dir, exist_ok=True)
+    remove_dataset_info(dataset_dir)
+    splits = {}
+    for split_name, (images, labels) in arrays.items():
+        shards = num_shards or max(1, -(-len(images) // examples_per_shard))
+        count = write_sharded_tfrecords(
+            _png_examples(images, labels), dataset_dir, dataset_name, split_name, shards
+        )
+        splits[split_name] = {"num_examples": count, "num_shards": shards}
+        print(f"{split_name}: {count} examples in {shards} shard(s)")
+    write_label_file(dict(enumerate(class_names)), dataset_dir)
+    info = {
+        "dataset": dataset_name,
+        "num_classes": len(class_names),
+        "image_shape": list(next(iter(arrays.values()))[0].shape[1:]),
+        "splits": splits,
+    }
+    write_dataset_info(dataset_dir, info)
+    return info
+
+
+def _png_examples(images: np.ndarray, labels: np.ndarray):
+    """Serialized examples; the PNG encoding runs in parallel in tf.data."""
+    height, width = images.shape[1:3]
+    encoded = (
+        tf.data.Dataset.from_tensor_slices(images)
+        .map(tf.io.encode_png, num_parallel_calls=tf.data.AUTOTUNE)
+        .as_numpy_iterator()
+    )
+    for png, label in zip(encoded, labels, strict=True):
+        yield image_to_tfexample(png, b"png", height, width, int(label)).SerializeToString()
 
 
 def shard_sizes(num_records: int, num_shards: int) -> list[int]:

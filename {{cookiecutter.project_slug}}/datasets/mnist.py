@@ -13,7 +13,6 @@ import os
 import tempfile
 
 import numpy as np
-import tensorflow as tf
 
 from datasets import dataset_utils, downloads, idx_format
 
@@ -67,25 +66,10 @@ def download_and_convert(
             source_dir = download_dir
         arrays = {split: _read_split_files(source_dir, split) for split in SOURCE_FILES}
 
-    os.makedirs(dataset_dir, exist_ok=True)
-    dataset_utils.remove_dataset_info(dataset_dir)
-    splits = {}
-    for split_name, (images, labels) in arrays.items():
-        shards = num_shards or max(1, -(-len(images) // EXAMPLES_PER_SHARD))
-        count = dataset_utils.write_sharded_tfrecords(
-            _examples(images, labels), dataset_dir, NAME, split_name, shards
-        )
-        splits[split_name] = {"num_examples": count, "num_shards": shards}
-        print(f"{split_name}: {count} examples in {shards} shard(s)")
-    dataset_utils.write_label_file(dict(enumerate(CLASS_NAMES)), dataset_dir)
-    info = {
-        "dataset": NAME,
-        "num_classes": NUM_CLASSES,
-        "image_shape": list(IMAGE_SHAPE),
-        "splits": splits,
-    }
-    dataset_utils.write_dataset_info(dataset_dir, info)
-    return info
+    arrays = {split: (images[..., np.newaxis], labels) for split, (images, labels) in arrays.items()}
+    return dataset_utils.write_image_arrays(
+        NAME, arrays, CLASS_NAMES, dataset_dir, num_shards, EXAMPLES_PER_SHARD
+    )
 
 
 def _read_split_files(source_dir: str, split_name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -118,15 +102,3 @@ def _find(source_dir: str, gz_name: str) -> str:
 def _download(download_dir: str) -> None:
     for filename in (f for pair in SOURCE_FILES.values() for f in pair):
         downloads.download(DOWNLOAD_URL + filename, download_dir)
-
-
-def _examples(images: np.ndarray, labels: np.ndarray):
-    """Yields serialized examples; PNG encoding runs in parallel in tf.data."""
-    encoded = (
-        tf.data.Dataset.from_tensor_slices(images[..., np.newaxis])
-        .map(tf.io.encode_png, num_parallel_calls=tf.data.AUTOTUNE)
-        .as_numpy_iterator()
-    )
-    height, width = IMAGE_SHAPE[:2]
-    for png, label in zip(encoded, labels, strict=True):
-        yield dataset_utils.image_to_tfexample(png, b"png", height, width, int(label)).SerializeToString()

@@ -6,6 +6,7 @@ from deployment.tf_startup import import_tensorflow
 
 import_tensorflow()
 
+import train  # noqa: E402
 from datasets import mnist, synthetic_digits  # noqa: E402
 
 
@@ -17,3 +18,16 @@ def mnist_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("mnist")
     mnist.download_and_convert(str(out), source_dir=str(raw))
     return str(out)
+
+
+@pytest.fixture(scope="session")
+def lenet_dir(mnist_dir, tmp_path_factory):
+    """A LeNet trained 80 steps on ``mnist_dir`` (shared: do not train it further)."""
+    train_dir = str(tmp_path_factory.mktemp("lenet"))
+    assert train.main([
+        "--dataset_name=mnist", f"--dataset_dir={mnist_dir}", "--model_name=lenet",
+        f"--train_dir={train_dir}", "--max_number_of_steps=80", "--batch_size=32", "--optimizer=momentum",
+        "--learning_rate=0.01",
+        "--log_every_n_steps=40",
+    ]) == 0  # fmt: skip
+    return train_dir

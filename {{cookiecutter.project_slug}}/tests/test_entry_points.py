@@ -59,28 +59,6 @@ def test_finished_run_is_not_trained_again(tmp_path, capsys):
     assert "already at step 10" in capsys.readouterr().out
 
 
-@pytest.fixture(scope="module")
-def lenet_dir(mnist_dir, tmp_path_factory):
-    train_dir = str(tmp_path_factory.mktemp("lenet"))
-    assert (
-        train.main(
-            [
-                "--dataset_name=mnist",
-                f"--dataset_dir={mnist_dir}",
-                "--model_name=lenet",
-                f"--train_dir={train_dir}",
-                "--max_number_of_steps=80",
-                "--batch_size=32",
-                "--optimizer=momentum",
-                "--learning_rate=0.01",
-                "--log_every_n_steps=40",
-            ]
-        )
-        == 0
-    )
-    return train_dir
-
-
 def test_lenet_learns_the_digits(lenet_dir, capsys):
     capsys.readouterr()
     assert eval_py.main([f"--checkpoint_path={lenet_dir}"]) == 0

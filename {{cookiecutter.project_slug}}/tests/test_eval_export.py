@@ -16,31 +16,11 @@ import tensorflow as tf
 import eval as eval_py
 import export
 import infer
-import train
 from datasets import input_pipeline, mnist, synthetic_digits
 from metrics import confusion_matrix
 from preprocessing import preprocessing_factory
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture(scope="module")
-def lenet_dir(mnist_dir, tmp_path_factory):
-    train_dir = str(tmp_path_factory.mktemp("lenet"))
-    assert (
-        train.main(
-            [
-                "--dataset_name=mnist",
-                f"--dataset_dir={mnist_dir}",
-                f"--train_dir={train_dir}",
-                "--max_number_of_steps=80",
-                "--optimizer=momentum",
-                "--log_every_n_steps=40",
-            ]
-        )
-        == 0
-    )
-    return train_dir
 
 
 @pytest.fixture(scope="module")
