@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
+# Where this machine put things: not part of the answers.
+MACHINE_PATHS = ("_output_dir", "_repo_dir", "_checkout")
 
 
 def main() -> None:
@@ -18,10 +20,12 @@ def main() -> None:
         from datasets import new_dataset
 
         new_dataset.create(ANSWERS["first_dataset"])
-    # The answers, so the project can later be updated from the template
-    # (cruft and cookiecutter replay read this); paths of this machine are left out.
-    recorded = {k: v for k, v in ANSWERS.items() if not k.startswith("_") or k == "_template"}
-    Path(".cookiecutter.json").write_text(json.dumps(recorded, indent=2, sort_keys=True) + "\n")
+    # The answers in the form `cookiecutter --replay-file .cookiecutter.json` reads, so the
+    # project can be rendered again (or updated) from the same answers.
+    recorded = {k: v for k, v in ANSWERS.items() if k not in MACHINE_PATHS}
+    Path(".cookiecutter.json").write_text(
+        json.dumps({"cookiecutter": recorded}, indent=2, sort_keys=True) + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Refuses answers that would render a broken project, before anything is written."""
 
+import json
 import keyword
 import re
 import sys
@@ -9,25 +10,13 @@ PROJECT_NAME = "{{ cookiecutter.project_name }}"
 TENSORFLOW_PACKAGE = "{{ cookiecutter.tensorflow_package }}"
 CI = "{{ cookiecutter.ci }}"
 FIRST_DATASET = "{{ cookiecutter.first_dataset }}"
+# Names taken in the project template (read from it at render time by local_extensions.py).
+PROJECT_MODULES = set(json.loads(r"""{{ project_modules() | tojson }}"""))
+DATASET_MODULES = set(json.loads(r"""{{ project_modules("datasets") | tojson }}"""))
 
 TENSORFLOW_PACKAGES = ("tensorflow-cpu", "tensorflow[and-cuda]", "tensorflow")
 CI_CHOICES = ("github-actions", "none")
-# Folder names that would shadow the packages the project imports.
-RESERVED = {"tensorflow", "keras", "numpy", "datasets", "nets", "preprocessing", "deployment", "tests"}
-# Modules already in the project's datasets/ package.
-DATASET_MODULES = {
-    "cifar10",
-    "dataset_factory",
-    "dataset_utils",
-    "flowers",
-    "idx_format",
-    "image_folder",
-    "input_pipeline",
-    "mnist",
-    "new_dataset",
-    "sine",
-    "synthetic_digits",
-}
+THIRD_PARTY = {"tensorflow", "keras", "numpy", "yaml", "PIL"}
 
 
 def errors() -> list[str]:
@@ -39,7 +28,7 @@ def errors() -> list[str]:
             f"project_slug {SLUG!r} is not a valid folder name here: use lower case letters, "
             "digits and underscores, starting with a letter (e.g. 'image_models')."
         )
-    elif keyword.iskeyword(SLUG) or SLUG in RESERVED:
+    elif keyword.iskeyword(SLUG) or SLUG in THIRD_PARTY | PROJECT_MODULES:
         found.append(f"project_slug {SLUG!r} is a reserved name; choose another, e.g. '{SLUG}_project'.")
     if TENSORFLOW_PACKAGE not in TENSORFLOW_PACKAGES:
         found.append(

@@ -8,13 +8,15 @@ import py_compile
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, render
 from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
 
 OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
-CHOICES = {k: v for k, v in OPTIONS.items() if isinstance(v, list)}
+CHOICES = {k: v for k, v in OPTIONS.items() if isinstance(v, list) and not k.startswith("_")}
 
 
 def test_the_default_project_has_the_tf_slim_layout(project):
@@ -77,15 +79,29 @@ def test_every_option_renders_clean_python_and_no_template_syntax(tmp_path, answ
             py_compile.compile(str(path), cfile=str(tmp_path / "x.pyc"), doraise=True)
     assert f"{answers['tensorflow_package']}==2.21.0" in (project / "requirements.txt").read_text()
     assert (project / ".github").exists() == (answers["ci"] == "github-actions")
-    recorded = json.loads((project / ".cookiecutter.json").read_text())
+    recorded = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
     assert {k: recorded[k] for k in answers} == answers
 
 
 def test_answers_are_recorded_without_machine_paths(project):
-    recorded = json.loads((project / ".cookiecutter.json").read_text())
+    recorded = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
     assert recorded["project_name"] == "Image Models" and recorded["project_slug"] == "image_models"
     assert recorded["_template"] == str(TEMPLATE)
     assert "_output_dir" not in recorded and "_repo_dir" not in recorded
+
+
+def test_a_project_renders_again_from_its_recorded_answers(tmp_path):
+    first = render(tmp_path / "first", first_dataset="leaves", ci="none")
+    again = Path(
+        cookiecutter(
+            str(TEMPLATE), replay=str(first / ".cookiecutter.json"), output_dir=str(tmp_path / "again")
+        )
+    )
+
+    def files(root):
+        return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    assert files(again) == files(first)
 
 
 def test_first_dataset_generates_a_registered_module(tmp_path):
@@ -125,7 +141,13 @@ def test_checkpoint_contents_are_ignored_by_git(project, tmp_path):
         ({"project_slug": "datasets"}, "is a reserved name"),
         ({"project_name": "  "}, "project_name is empty"),
         ({"first_dataset": "My Images"}, "must be a Python module name"),
-        ({"first_dataset": "mnist"}, "is already a module of datasets/"),
+        *[
+            ({"first_dataset": name}, "is already a module of datasets/")
+            for name in sorted(
+                {p.stem for p in (TEMPLATE / "{{cookiecutter.project_slug}}" / "datasets").glob("*.py")}
+                - {"__init__"}
+            )
+        ],
     ],
 )
 def test_bad_answers_are_refused_with_a_reason_and_leave_nothing(tmp_path, capfd, answers, message):

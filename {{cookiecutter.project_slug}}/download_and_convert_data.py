@@ -13,7 +13,8 @@ A name with no module of its own converts IMAGES, a folder of class folders
 The output folder gets ``{name}_{split}-{i:05d}-of-{n:05d}.tfrecord`` shards,
 ``labels.txt`` and, last, ``dataset_info.json``: a folder without it holds no
 finished conversion. Running again over a finished conversion does nothing
-unless --overwrite is given.
+unless --overwrite is given; a folder holding another dataset is refused
+unless --force is given too (its files are then replaced).
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ import os
 import sys
 import time
 
-from deployment.tf_startup import import_tensorflow
+from cli import flags, progress, runner
 
-import_tensorflow()
-
-from datasets import dataset_factory, dataset_utils, idx_format, image_folder  # noqa: E402
+from datasets import dataset_factory
+from errors import UserError
 
 
 def image_size(text: str) -> tuple[int, int]:
@@ -44,8 +44,8 @@ def image_size(text: str) -> tuple[int, int]:
     return sizes
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_flags(argv: list[str] | None) -> argparse.Namespace:
+    p = flags.make_parser(__doc__)
     p.add_argument(
         "--dataset_name",
         required=True,
@@ -57,44 +57,65 @@ def main(argv: list[str] | None = None) -> int:
         "--source_dir", default=None, help="The raw files or images already on disk (no download)."
     )
     p.add_argument("--overwrite", action="store_true", help="Convert again over a finished conversion.")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="With --overwrite: replace a folder that holds another converted dataset "
+        "(its files are deleted).",
+    )
     # Options for converting folders of images; None means the converter's default.
-    p.add_argument("--validation_fraction", type=float, default=None, help="Held out per class (0.1).")
-    p.add_argument("--num_shards", type=int, default=None, help="Shards per split (one per 1,000 images).")
+    p.add_argument(
+        "--validation_fraction", type=flags.fraction, default=None, help="Held out per class (0.1)."
+    )
+    p.add_argument(
+        "--num_shards", type=flags.positive_int, default=None, help="Shards per split (one per 1,000 images)."
+    )
     p.add_argument("--image_size", type=image_size, default=None, help="Resize to HEIGHT,WIDTH.")
     p.add_argument("--strict", action="store_true", default=None, help="Fail on an unreadable image.")
-    args = p.parse_args(argv)
+    return flags.parse(p, argv)
 
+
+def main(argv: list[str] | None = None) -> int:
+    return runner.run(convert, parse_flags(argv))
+
+
+def convert(args: argparse.Namespace) -> int:
     source_dir = os.path.expanduser(args.source_dir) if args.source_dir else None
     options = {
         name: getattr(args, name)
         for name in ("validation_fraction", "num_shards", "image_size", "strict")
         if getattr(args, name) is not None
     }
+    if args.force and not args.overwrite:
+        raise UserError("--force replaces another dataset's files only together with --overwrite")
     start = time.perf_counter()
-    try:
-        if args.dataset_name in dataset_factory.datasets_map:
-            convert = dataset_factory.get_dataset_module(args.dataset_name).download_and_convert
-            unused = set(options) - set(inspect.signature(convert).parameters)
-            if unused:
-                flags = ", ".join(f"--{name}" for name in sorted(unused))
-                print(f"error: {flags} not used by {args.dataset_name}'s converter", file=sys.stderr)
-                return 2
-            info = convert(args.dataset_dir, source_dir=source_dir, overwrite=args.overwrite, **options)
-        elif source_dir is None:
-            print(
-                f"error: {args.dataset_name!r} is no registered dataset "
-                f"({', '.join(sorted(dataset_factory.datasets_map))}); to convert your own images "
-                "pass --source_dir=IMAGES, a folder of class folders.",
-                file=sys.stderr,
-            )
-            return 2
-        else:
-            info = image_folder.convert(
-                args.dataset_name, source_dir, args.dataset_dir, overwrite=args.overwrite, **options
-            )
-    except (dataset_utils.DatasetError, idx_format.IdxError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    if args.dataset_name in dataset_factory.datasets_map:
+        converter = dataset_factory.get_dataset_module(args.dataset_name).download_and_convert
+        unused = set(options) - set(inspect.signature(converter).parameters)
+        if unused:
+            names = ", ".join(f"--{name}" for name in sorted(unused))
+            raise UserError(f"{names} not used by {args.dataset_name}'s converter")
+        convert_fn = converter
+    elif source_dir is None:
+        known = ", ".join(sorted(dataset_factory.datasets_map))
+        raise UserError(
+            f"{args.dataset_name!r} is no registered dataset ({known}); "
+            "to convert your own images pass --source_dir=IMAGES, a folder of class folders."
+        )
+    else:
+        no_code = dataset_factory.converter_for(source_dir)
+
+        def convert_fn(dataset_dir, **kwargs):
+            return no_code(args.dataset_name, kwargs.pop("source_dir"), dataset_dir, **kwargs)
+
+    info = convert_fn(
+        args.dataset_dir,
+        source_dir=source_dir,
+        overwrite=args.overwrite,
+        force=args.force,
+        progress=progress.Progress("examples"),
+        **options,
+    )
     total = sum(split["num_examples"] for split in info["splits"].values())
     print(f"Done: {total} examples in {args.dataset_dir} ({time.perf_counter() - start:.1f} s)")
     return 0

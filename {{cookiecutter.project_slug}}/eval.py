@@ -5,10 +5,10 @@
 
 The checkpoint knows its net, dataset, classes and preprocessing, so those
 flags are optional (given, they must agree with it). Each evaluation prints
-one JSON object, and the last line of stdout is always one: accuracy,
-recall_at_5, per-class precision and recall and the confusion matrix for
-classification (the matrix also as a PNG in --eval_dir), mse and mae for
-regression, with the checkpoint's step.
+one JSON object, and the last line of stdout is always one (or nothing, after
+an error): the task's metrics (a classifier's accuracy, recall@5, per-class
+precision and recall and confusion matrix, also as a PNG in --eval_dir; a
+regressor's mse and mae), the loss, and the checkpoint's step.
 
 With --wait_for_checkpoints, every new checkpoint in the directory is
 evaluated once as training writes it; the loop ends after the checkpoint of
@@ -18,35 +18,30 @@ training's last step, or when no new checkpoint came for --timeout seconds.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import sys
 import time
 
-from deployment.tf_startup import import_tensorflow
+from cli import flags, runner
 
-tf = import_tensorflow()
+import tensorflow as tf
 
-from datasets import dataset_factory, dataset_utils, input_pipeline  # noqa: E402
-from deployment import checkpointing  # noqa: E402
-from metrics import confusion_matrix  # noqa: E402
-from preprocessing import preprocessing_factory  # noqa: E402
+from datasets import converted, dataset_factory
+from deployment import checkpointing, serving
+from deployment.run_config import CheckpointError, RunConfig
+from training import evaluation
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--checkpoint_path",
-        required=True,
-        help="A checkpoint file prefix, or a directory (its latest checkpoint).",
-    )
-    p.add_argument("--dataset_split_name", default="test")
-    p.add_argument("--dataset_dir", default=None, help="Default: the one training used.")
-    p.add_argument("--dataset_name", default=None, help="Default: the checkpoint's.")
+def parse_flags(argv: list[str] | None) -> argparse.Namespace:
+    p = flags.make_parser(__doc__)
+    flags.add_checkpoint_flag(p)
+    flags.add_dataset_flags(p, split="test", from_checkpoint=True)
     p.add_argument("--model_name", default=None, help="Default: the checkpoint's.")
-    p.add_argument("--batch_size", type=int, default=100)
-    p.add_argument("--max_num_batches", type=int, default=None, help="Default: the whole split.")
+    flags.add_batch_size_flag(p, 100)
+    p.add_argument(
+        "--max_num_batches", type=flags.positive_int, default=None, help="Default: the whole split."
+    )
     p.add_argument(
         "--eval_dir",
         default=None,
@@ -58,121 +53,75 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="Evaluate each new checkpoint in the --checkpoint_path directory as training writes it.",
     )
     p.add_argument(
-        "--eval_interval_secs", type=float, default=60, help="How often to look for a new checkpoint."
+        "--eval_interval_secs",
+        type=flags.positive_float,
+        default=60,
+        help="How often to look for a new checkpoint.",
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=flags.positive_float,
         default=None,
         help="Stop waiting after this many seconds without a new checkpoint.",
     )
-    return p.parse_args(argv)
+    flags.add_task_flags(p, serving_only=True)
+    return flags.parse(p, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        if args.wait_for_checkpoints:
-            return wait_and_evaluate(args)
-        print(json.dumps(Evaluator(args, checkpointing.resolve_checkpoint(args.checkpoint_path)).run()))
-    except (dataset_utils.DatasetError, checkpointing.CheckpointError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    args = parse_flags(argv)
+    return runner.run(wait_and_evaluate if args.wait_for_checkpoints else evaluate_once, args)
+
+
+def evaluate_once(args: argparse.Namespace) -> int:
+    path = checkpointing.resolve_checkpoint(args.checkpoint_path)
+    print(json.dumps(CheckpointEvaluator(args, path).run(path)))
     return 0
 
 
-class Evaluator:
-    """Builds the net and input once from a checkpoint; evaluates it and its successors."""
+class CheckpointEvaluator:
+    """Builds the net and input once from a checkpoint's record; evaluates it and its successors."""
 
     def __init__(self, args: argparse.Namespace, first_checkpoint: str):
         # --- Net and settings from the checkpoint -------------------------------------
-        self.args = args
-        self.config = config = checkpointing.read_config(first_checkpoint)
+        config = checkpointing.read_config(first_checkpoint)
         for flag in ("dataset_name", "model_name"):
             given = getattr(args, flag)
-            if given is not None and given != config[flag]:
-                raise checkpointing.CheckpointError(
-                    f"{first_checkpoint} was trained with --{flag}={config[flag]}, not {given}; "
+            if given is not None and given != getattr(config, flag):
+                raise CheckpointError(
+                    f"{first_checkpoint} was trained with --{flag}={getattr(config, flag)}, not {given}; "
                     f"drop --{flag} or pass another checkpoint."
                 )
-        self.net = checkpointing.build_net(config)
+        self.config = serving.with_task_overrides(config, flags.task_overrides(args))
+        self.net = config.build_net()
+        self.args = args
 
-        # --- Input pipeline -----------------------------------------------------------
+        # --- Input pipeline and metrics -------------------------------------------------
         split = dataset_factory.get_dataset(
-            config["dataset_name"], args.dataset_split_name, args.dataset_dir or config["dataset_dir"]
+            config.dataset_name, args.dataset_split_name, args.dataset_dir or config.dataset_dir
         )
-        preprocess = preprocessing_factory.get_preprocessing(config["preprocessing_name"])
-        size = config["image_size"]
-        self.dataset = input_pipeline.eval_dataset(
-            split, functools.partial(preprocess, output_height=size, output_width=size), args.batch_size
+        converted.verify_split(split)
+        self.evaluator = evaluation.Evaluator(
+            self.config, self.net, split, args.batch_size, args.max_num_batches
         )
-        if args.max_num_batches:
-            self.dataset = self.dataset.take(args.max_num_batches)
-        self.regression = config["task"] == dataset_utils.REGRESSION
-        self.top_k = min(5, config["num_classes"])
 
-    # --- Metrics, summed over batches -------------------------------------------------
-    @tf.function
-    def _batch_sums(self, images, labels):
-        outputs, _ = self.net(images, training=False)
-        if self.regression:
-            error = outputs - labels
-            return tf.stack([tf.reduce_sum(tf.square(error)), tf.reduce_sum(tf.abs(error))]), tf.zeros(
-                [0, 0], tf.int64
-            )
-        in_top_k = tf.reduce_sum(tf.cast(tf.math.in_top_k(labels, outputs, k=self.top_k), tf.float32))
-        matrix = tf.math.confusion_matrix(
-            labels, tf.argmax(outputs, axis=-1), num_classes=self.config["num_classes"], dtype=tf.int64
-        )
-        return tf.stack([in_top_k, 0.0]), matrix
-
-    def run(self, path: str | None = None) -> dict:
-        """Evaluates checkpoint ``path`` (default: the first one) and writes its summaries."""
-        path = path or checkpointing.resolve_checkpoint(self.args.checkpoint_path)
-        step = checkpointing.read_config(path)["step"]
-        checkpointing.restore(
-            checkpointing.weights_checkpoint(self.net, self.config), path, self.config, partial=True
-        )
-        sums, matrix, count = 0.0, 0, 0
-        for images, labels in self.dataset:
-            batch_sums, batch_matrix = self._batch_sums(images, labels)
-            sums, matrix = sums + batch_sums.numpy(), matrix + batch_matrix.numpy()
-            count += int(tf.shape(labels)[0])
-        if count == 0:
-            raise dataset_utils.DatasetError(f"split {self.args.dataset_split_name!r} has no examples")
+    def run(self, path: str) -> dict:
+        """Evaluates checkpoint ``path`` and writes its summaries."""
+        config: RunConfig = checkpointing.read_config(path)
+        checkpointing.restore(checkpointing.weights_checkpoint(self.net, config), path, config, partial=True)
         eval_dir = self.args.eval_dir or os.path.join(
-            os.path.dirname(path), f"eval_{self.args.dataset_split_name}"
+            checkpointing.checkpoint_dir(path), f"eval_{self.args.dataset_split_name}"
         )
-        os.makedirs(eval_dir, exist_ok=True)
-        if self.regression:
-            metrics = {"mse": float(sums[0] / count), "mae": float(sums[1] / count)}
-        else:
-            names = [self.config["labels_to_names"].get(k, str(k)) for k in range(self.config["num_classes"])]
-            metrics = {
-                **confusion_matrix.metrics(matrix, names),
-                f"recall_at_{self.top_k}": float(sums[0] / count),
-            }
-            picture = os.path.join(eval_dir, f"confusion_matrix-{step}.png")
-            confusion_matrix.write_png(matrix, names, picture)
-            metrics["confusion_matrix_png"] = picture
-        with tf.summary.create_file_writer(eval_dir).as_default(step=step):
-            for name, value in metrics.items():
-                if isinstance(value, float):
-                    tf.summary.scalar(name, value)
-        return {
-            **metrics,
-            "num_examples": count,
-            "step": step,
-            "checkpoint": path,
-            "split": self.args.dataset_split_name,
-        }
+        metrics = self.evaluator.evaluate(eval_dir, config.step)
+        evaluation.write_summaries(eval_dir, config.step, metrics)
+        return {**metrics, "step": config.step, "checkpoint": path, "split": self.args.dataset_split_name}
 
 
 def wait_and_evaluate(args: argparse.Namespace) -> int:
     """Evaluates each new checkpoint once, until training's last step or the timeout."""
     directory = args.checkpoint_path
-    if not os.path.isdir(directory):
-        raise checkpointing.CheckpointError(f"--wait_for_checkpoints needs a directory, got {directory}")
+    if not tf.io.gfile.isdir(directory):
+        raise CheckpointError(f"--wait_for_checkpoints needs a directory, got {directory}")
     evaluator, seen, evaluated = None, set(), 0
     last_new = time.monotonic()
     while True:
@@ -181,15 +130,15 @@ def wait_and_evaluate(args: argparse.Namespace) -> int:
             seen.add(path)
             last_new = time.monotonic()
             try:
-                evaluator = evaluator or Evaluator(args, path)
+                evaluator = evaluator or CheckpointEvaluator(args, path)
                 metrics = evaluator.run(path)
-            except (checkpointing.CheckpointError, tf.errors.OpError) as e:
+            except (CheckpointError, tf.errors.OpError) as e:
                 # The trainer's rotation can delete a checkpoint between listing and reading.
                 print(f"skipped {path}: {str(e).splitlines()[0]}", file=sys.stderr)
                 continue
             print(json.dumps(metrics), flush=True)
             evaluated += 1
-            final_step = evaluator.config["flags"].get("max_number_of_steps")
+            final_step = evaluator.config.flags.get("max_number_of_steps")
             if final_step and metrics["step"] >= final_step:
                 return 0
         elif args.timeout is not None and time.monotonic() - last_new > args.timeout:

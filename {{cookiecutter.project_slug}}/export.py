@@ -2,97 +2,103 @@
 
     python export.py --checkpoint_path=checkpoints/lenet --output_dir=exported/lenet [--tflite [--quantize]]
 
-The SavedModel's ``serving_default`` signature takes encoded image bytes and
-returns probabilities, top class ids, label names and scores, so a serving
-system needs nothing from this project (see deployment/exporting.py).
-``--tflite`` also writes ``model.tflite`` (float, on preprocessed images);
-``--quantize`` also ``model_int8.tflite``, calibrated on the training split.
-The export is written under a temporary name and renamed when complete.
+The SavedModel's signatures are the functions infer.py calls on a checkpoint
+(``deployment/serving.py``): ``serving_default`` takes encoded image bytes of
+any size (or feature vectors, for nets on numbers) and returns the task's
+outputs (for a classifier: probabilities, top class ids, label names and
+scores), so a serving system needs nothing from this project. Its run record
+is written beside it as ``export_config.json``. ``--tflite`` also writes
+``model.tflite`` (float, on preprocessed inputs); ``--quantize`` also
+``model_int8.tflite``, calibrated on the training split. The export is
+written under a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
-import shutil
 import sys
 
-from deployment.tf_startup import import_tensorflow
+from cli import flags, runner
 
-tf = import_tensorflow()
+import tensorflow as tf
 
-from datasets import dataset_factory, dataset_utils, input_pipeline  # noqa: E402
-from deployment import checkpointing, exporting  # noqa: E402
-from preprocessing import preprocessing_factory  # noqa: E402
+from datasets import dataset_factory, input_pipeline
+from deployment import checkpointing, exporting, serving
+from deployment.run_config import RunConfig
+from errors import UserError
+from tasks.task_spec import IMAGES
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--checkpoint_path", required=True, help="A checkpoint file prefix, or a directory (its latest)."
-    )
+def parse_flags(argv: list[str] | None) -> argparse.Namespace:
+    p = flags.make_parser(__doc__)
+    flags.add_checkpoint_flag(p)
     p.add_argument("--output_dir", required=True, help="The SavedModel folder to write.")
-    p.add_argument("--top_k", type=int, default=5, help="How many classes the signatures return.")
+    p.add_argument(
+        "--top_k", type=flags.positive_int, default=5, help="How many classes a classifier returns."
+    )
     p.add_argument("--tflite", action="store_true", help="Also write model.tflite.")
     p.add_argument("--quantize", action="store_true", help="Also write model_int8.tflite (implies --tflite).")
-    p.add_argument("--num_calibration_images", type=int, default=200)
+    p.add_argument("--num_calibration_images", type=flags.positive_int, default=200)
     p.add_argument("--dataset_dir", default=None, help="For --quantize; default: the one training used.")
     p.add_argument("--overwrite", action="store_true", help="Replace an existing --output_dir.")
-    return p.parse_args(argv)
+    flags.add_task_flags(p, serving_only=True)
+    return flags.parse(p, argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        written = export(args)
-    except (checkpointing.CheckpointError, dataset_utils.DatasetError, FileExistsError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return runner.run(export, parse_flags(argv))
+
+
+def export(args: argparse.Namespace) -> int:
+    if tf.io.gfile.exists(args.output_dir) and not args.overwrite:
+        raise UserError(f"{args.output_dir} exists; pass --overwrite to replace it")
+    net, config, path = checkpointing.load_net(args.checkpoint_path)
+    config = serving.with_task_overrides(config, flags.task_overrides(args))
+    images = config.task_spec.requests == IMAGES
+    if args.quantize and not images:
+        raise UserError("--quantize needs a net on images (it calibrates on training images)")
+    staging = f"{args.output_dir}.incomplete"
+    if tf.io.gfile.exists(staging):  # left by an interrupted export
+        tf.io.gfile.rmtree(staging)
+    exporting.write_saved_model(serving.Serving(net, config, args.top_k), staging, path)
+    written = {"saved_model": args.output_dir, "step": config.step}
+    float_key = "serving_preprocessed" if images else "serving_default"
+    if args.tflite or args.quantize:
+        _write_bytes(os.path.join(staging, "model.tflite"), exporting.to_tflite(staging, float_key))
+        written["tflite"] = os.path.join(args.output_dir, "model.tflite")
+    if args.quantize:
+        calibration = calibration_images(config, args.dataset_dir, args.num_calibration_images)
+        _write_bytes(
+            os.path.join(staging, "model_int8.tflite"),
+            exporting.to_tflite(staging, float_key, representative_images=calibration),
+        )
+        written["tflite_int8"] = os.path.join(args.output_dir, "model_int8.tflite")
+    if tf.io.gfile.exists(args.output_dir):
+        tf.io.gfile.rmtree(args.output_dir)
+    tf.io.gfile.rename(staging, args.output_dir)
     print(json.dumps(written))
     return 0
 
 
-def export(args: argparse.Namespace) -> dict:
-    if os.path.exists(args.output_dir) and not args.overwrite:
-        raise FileExistsError(f"{args.output_dir} exists; pass --overwrite to replace it")
-    net, config, path = checkpointing.load_net(args.checkpoint_path)
-    classification = config["task"] == dataset_utils.CLASSIFICATION
-    if args.quantize and not classification:
-        raise checkpointing.CheckpointError("--quantize needs a classification net (it calibrates on images)")
-    staging = f"{args.output_dir}.incomplete"
-    shutil.rmtree(staging, ignore_errors=True)
-    exporting.saved_model_archive(net, config, args.top_k).write_out(staging, verbose=False)
-    with open(os.path.join(staging, "export_config.json"), "w", encoding="utf-8") as f:
-        json.dump({**config, "checkpoint": path}, f, indent=2)
-    written = {"saved_model": args.output_dir, "step": config["step"]}
-    if args.tflite or args.quantize:
-        float_key = "serving_preprocessed" if classification else "serving_default"
-        with open(os.path.join(staging, "model.tflite"), "wb") as f:
-            f.write(exporting.to_tflite(staging, float_key))
-        written["tflite"] = os.path.join(args.output_dir, "model.tflite")
-    if args.quantize:
-        images = calibration_images(config, args.dataset_dir, args.num_calibration_images)
-        with open(os.path.join(staging, "model_int8.tflite"), "wb") as f:
-            f.write(exporting.to_tflite(staging, float_key, representative_images=images))
-        written["tflite_int8"] = os.path.join(args.output_dir, "model_int8.tflite")
-    shutil.rmtree(args.output_dir, ignore_errors=True)
-    os.replace(staging, args.output_dir)
-    return written
+def _write_bytes(path: str, data: bytes) -> None:
+    with tf.io.gfile.GFile(path, "wb") as f:
+        f.write(data)
 
 
-def calibration_images(config: dict, dataset_dir: str | None, count: int) -> list:
+def calibration_images(config: RunConfig, dataset_dir: str | None, count: int) -> list:
     """Preprocessed training images [1, H, W, C] to calibrate int8 activations."""
     split = dataset_factory.get_dataset(
-        config["dataset_name"], config["dataset_split_name"], dataset_dir or config["dataset_dir"]
+        config.dataset_name, config.dataset_split_name, dataset_dir or config.dataset_dir
     )
-    preprocess = functools.partial(
-        preprocessing_factory.get_preprocessing(config["preprocessing_name"]),
-        output_height=config["image_size"],
-        output_width=config["image_size"],
-    )
-    return [images for images, _ in input_pipeline.eval_dataset(split, preprocess, 1).take(count)]
+    preprocess = config.preprocess(is_training=False)
+    task = config.task_spec
+
+    def example(image, label):
+        return task.eval_example(image, label, preprocess, config)
+
+    return [inputs for inputs, _ in input_pipeline.eval_dataset(split, example, 1).take(count)]
 
 
 if __name__ == "__main__":

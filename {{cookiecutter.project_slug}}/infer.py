@@ -1,211 +1,182 @@
-"""Classifies image files with a trained checkpoint or an exported SavedModel.
+"""Answers requests with a trained checkpoint or an exported SavedModel.
 
     python infer.py --checkpoint_path=checkpoints/lenet digit.png photos/ 'scans/**/*.jpg'
     python infer.py --saved_model_dir=exported/lenet --output_format=csv photos/
+    python infer.py --checkpoint_path=checkpoints/sine 0.5 1.7 3.2      # nets on numbers
 
-Arguments are files, directories (every image below them) or glob patterns.
-Images may be PNG, JPEG, GIF or BMP of any size and channel count: each is
-converted as the net's preprocessing requires, and they are classified
---batch_size at a time. Prints one JSON object per image (``{"path",
-"predictions": [{"class_id", "label", "score"}, ...]}``) or CSV rows. A file
-that cannot be read gets ``{"path", "error"}`` and the others still run; the
-exit status is then 1.
+For nets on images, arguments are files, directories (every image below
+them) or glob patterns; images may be PNG, JPEG (CMYK too), GIF or BMP of any
+size and channel count, converted as the net requires. For nets on numbers,
+each argument is one example (``1.5`` or ``1.5,2,3``), or a text file with one
+per line. Requests go --batch_size at a time through the same functions the
+SavedModel serves, and each answer is printed in input order: one JSON object
+per input (``{"path", ...the task's answer}``, e.g. ``"predictions": [{"class_id",
+"label", "score"}, ...]``) or CSV rows. An input that cannot be read gets
+``{"path", "error"}`` and the others still run; the exit status is then 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import glob
 import json
 import os
-import re
 import sys
 
-from deployment.tf_startup import import_tensorflow
+from cli import flags, runner
 
-tf = import_tensorflow()
+import tensorflow as tf
 
-from datasets import dataset_utils, image_folder  # noqa: E402
-from deployment import checkpointing  # noqa: E402
-from preprocessing import preprocessing_factory  # noqa: E402
+from datasets import image_folder
+from deployment import serving
+from errors import UserError
+from tasks.task_spec import IMAGES
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("images", nargs="+", help="Image files, directories or glob patterns.")
+def parse_flags(argv: list[str] | None) -> argparse.Namespace:
+    p = flags.make_parser(__doc__)
+    p.add_argument("inputs", nargs="+", help="Image files, directories or glob patterns; or numbers.")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint_path", help="A checkpoint file prefix, or a directory (its latest).")
     source.add_argument("--saved_model_dir", help="A SavedModel written by export.py.")
-    p.add_argument("--top_k", type=int, default=5)
-    p.add_argument("--batch_size", type=int, default=32)
+    p.add_argument("--top_k", type=flags.positive_int, default=5)
+    flags.add_batch_size_flag(p, 32)
     p.add_argument("--output_format", choices=("jsonl", "csv"), default="jsonl")
-    return p.parse_args(argv)
+    flags.add_task_flags(p, serving_only=True)
+    return flags.parse(p, argv)
 
 
-def expand(inputs: list[str]) -> list[str]:
-    """Files as given, directories as the images below them, globs as their matches, in order."""
+def main(argv: list[str] | None = None) -> int:
+    return runner.run(infer, parse_flags(argv))
+
+
+def infer(args: argparse.Namespace) -> int:
+    model = serving.load(args.checkpoint_path, args.saved_model_dir, args.top_k, flags.task_overrides(args))
+    task = model.config.task_spec
+    images = task.requests == IMAGES
+    requests = expand(args.inputs) if images else features(args.inputs)
+    writer = ResultWriter(args.output_format, task, args.top_k)
+    failed = 0
+    for start in range(0, len(requests), args.batch_size):
+        batch = requests[start : start + args.batch_size]
+        readable = {}  # index in batch -> (request info, model input)
+        for i, (path, data) in enumerate(batch):
+            try:
+                readable[i] = read_image(model, path) if images else check_features(model, data)
+            except ValueError as e:
+                readable[i] = (str(e), None)
+        good = [i for i, (info, _) in readable.items() if not isinstance(info, str)]
+        answers = model.answer([readable[i][1] for i in good]) if good else {}
+        rows = {i: {k: v[n] for k, v in answers.items()} for n, i in enumerate(good)}
+        for i, (path, _) in enumerate(batch):
+            info, _ = readable[i]
+            if isinstance(info, str):
+                failed += 1
+                writer.error(path, info)
+            else:
+                writer.result(path, task.format_result(rows[i], model.config, {**info, "top_k": args.top_k}))
+    return 1 if failed else 0
+
+
+def expand(inputs: list[str]) -> list[tuple[str, None]]:
+    """Files as given, directories as the images below them, globs as their matches, in order.
+
+    Raises:
+      UserError: a directory holds no image, or a pattern matches nothing.
+    """
     paths = []
     for item in inputs:
-        if os.path.isdir(item):
-            paths += sorted(
+        if tf.io.gfile.isdir(item):
+            found = sorted(
                 os.path.join(root, name)
-                for root, _, names in os.walk(item)
+                for root, _, names in tf.io.gfile.walk(item)
                 for name in names
                 if name.lower().endswith(image_folder.IMAGE_EXTENSIONS)
             )
+            if not found:
+                raise UserError(f"{item} holds no image ({', '.join(image_folder.IMAGE_EXTENSIONS)})")
+            paths += found
         elif glob.has_magic(item):
-            paths += sorted(glob.glob(item, recursive=True)) or [item]  # no match: reported as missing
+            found = sorted(tf.io.gfile.glob(item) if "://" in item else glob.glob(item, recursive=True))
+            if not found:
+                raise UserError(f"no file matches {item}")
+            paths += found
         else:
             paths.append(item)
-    return paths
+    return [(path, None) for path in paths]
 
 
-def read_bytes(path: str) -> bytes:
-    """Reads an image file and checks that it decodes.
+def read_image(model: serving.Served, path: str) -> tuple[dict, bytes]:
+    """Reads one image file and checks that the model can decode it.
 
     Raises:
       ValueError: the file is missing or not a PNG, JPEG, GIF or BMP image.
     """
-    if not os.path.isfile(path):
+    if not tf.io.gfile.exists(path) or tf.io.gfile.isdir(path):
         raise ValueError(f"cannot read {path}: file not found")
-    data = tf.io.read_file(path)
+    with tf.io.gfile.GFile(path, "rb") as f:
+        data = f.read()
     try:
-        tf.io.decode_image(data, expand_animations=False)
+        height, width = model.image_size(data)
     except tf.errors.OpError as e:
-        # Drop TensorFlow's op and device decorations around the reason.
-        reason = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]|\s*name:\s*$", "", e.message).strip()
+        reason = runner.first_line(e.message).split("}}")[-1].strip()
         raise ValueError(f"cannot read {path}: not a PNG, JPEG, GIF or BMP image ({reason})") from e
-    return data.numpy()
+    return {"image_size": [height, width]}, data
 
 
-class CheckpointClassifier:
-    """Decodes and preprocesses in Python-side batches, then runs the net."""
+def features(inputs: list[str]) -> list[tuple[str, list[float] | str]]:
+    """Numeric requests: each argument ``1.5`` or ``1.5,2``, or a file with one such line per example.
 
-    def __init__(self, checkpoint_path: str, top_k: int):
-        self.net, config, _ = checkpointing.load_net(checkpoint_path)
-        if config["task"] != dataset_utils.CLASSIFICATION:
-            raise checkpointing.CheckpointError(
-                f"infer.py classifies images; {checkpoint_path} is a {config['task']} net (use eval.py)."
-            )
-        self.channels = config["image_shape"][-1]
-        size = config["image_size"]
-        self.preprocess = functools.partial(
-            preprocessing_factory.get_preprocessing(config["preprocessing_name"]),
-            output_height=size,
-            output_width=size,
-        )
-        self.names = [config["labels_to_names"].get(k, str(k)) for k in range(config["num_classes"])]
-        self.top_k = min(top_k, config["num_classes"])
-
-    @functools.cached_property
-    def _prepare(self):
-        # One trace for every image size: height and width are left open.
-        @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
-        def prepare(encoded):
-            image = tf.io.decode_image(encoded, channels=self.channels, expand_animations=False)
-            image.set_shape([None, None, self.channels])
-            return self.preprocess(image)
-
-        return prepare
-
-    @functools.cached_property
-    def _classify(self):
-        @tf.function
-        def classify(images):
-            logits, _ = self.net(images, training=False)
-            return tf.math.top_k(tf.nn.softmax(logits), k=self.top_k)
-
-        return classify
-
-    def __call__(self, encoded: list[bytes]) -> list[list[tuple[int, str, float]]]:
-        images = tf.stack([self._prepare(tf.constant(e)) for e in encoded])
-        scores, class_ids = self._classify(images)
-        return [
-            [(int(c), self.names[int(c)], float(s)) for c, s in zip(ids, row, strict=True)]
-            for ids, row in zip(class_ids.numpy(), scores.numpy(), strict=True)
-        ]
+    An entry that is not numbers carries its error message instead.
+    """
+    requests = []
+    for item in inputs:
+        lines = [item]
+        if tf.io.gfile.exists(item) and not tf.io.gfile.isdir(item):
+            with tf.io.gfile.GFile(item) as f:
+                lines = [line.strip() for line in f if line.strip()]
+        for line in lines:
+            try:
+                requests.append((line, [float(v) for v in line.replace(",", " ").split()]))
+            except ValueError:
+                requests.append((line, f"cannot read {line!r}: expected numbers such as 1.5 or 1.5,2"))
+    if not requests:
+        raise UserError("no input given")
+    return requests
 
 
-class SavedModelClassifier:
-    """Calls an exported SavedModel's ``serving_default`` signature on encoded images."""
-
-    def __init__(self, saved_model_dir: str, top_k: int):
-        try:
-            self.serve = tf.saved_model.load(saved_model_dir).signatures["serving_default"]
-        except (OSError, KeyError) as e:
-            raise checkpointing.CheckpointError(
-                f"{saved_model_dir} is not a SavedModel written by export.py ({e})"
-            ) from e
-        self.top_k = top_k
-
-    def __call__(self, encoded: list[bytes]) -> list[list[tuple[int, str, float]]]:
-        out = self.serve(images=tf.constant(encoded))
-        return [
-            [
-                (int(c), label.decode(), float(s))
-                for c, label, s in list(zip(ids, labels, scores, strict=True))[: self.top_k]
-            ]
-            for ids, labels, scores in zip(
-                out["class_ids"].numpy(), out["labels"].numpy(), out["scores"].numpy(), strict=True
-            )
-        ]
+def check_features(model: serving.Served, data: list[float] | str) -> tuple[dict, list[float]]:
+    if isinstance(data, str):
+        raise ValueError(data)
+    wanted = model.config.input_shape
+    if len(data) != _size(wanted):
+        raise ValueError(f"expected {_size(wanted)} number(s) per example, got {len(data)}")
+    return {}, data
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        if args.checkpoint_path:
-            classify = CheckpointClassifier(args.checkpoint_path, args.top_k)
-        else:
-            classify = SavedModelClassifier(args.saved_model_dir, args.top_k)
-    except checkpointing.CheckpointError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-
-    writer = ResultWriter(args.output_format, args.top_k)
-    failed, pending = 0, []  # (path, encoded bytes or the error), in input order
-
-    def flush():
-        images = [data for _, data in pending if isinstance(data, bytes)]
-        results = iter(classify(images) if images else [])
-        for path, data in pending:
-            if isinstance(data, bytes):
-                writer.predictions(path, next(results))
-            else:
-                writer.error(path, data)
-        pending.clear()
-
-    for path in expand(args.images):
-        try:
-            pending.append((path, read_bytes(path)))
-        except ValueError as e:
-            failed += 1
-            pending.append((path, str(e)))
-        if len(pending) == args.batch_size:
-            flush()
-    flush()
-    return 1 if failed else 0
+def _size(shape) -> int:
+    size = 1
+    for dim in shape:
+        size *= dim
+    return size
 
 
 class ResultWriter:
-    """One JSON object, or one CSV row, per image, flushed as it comes."""
+    """One JSON object, or CSV rows, per input, flushed as it comes."""
 
-    def __init__(self, output_format: str, top_k: int):
+    def __init__(self, output_format: str, task, top_k: int):
+        self.task = task
         self.csv = csv.writer(sys.stdout) if output_format == "csv" else None
         if self.csv:
-            ranked = [
-                f"{field}_{rank}" for rank in range(1, top_k + 1) for field in ("class_id", "label", "score")
-            ]
-            self.csv.writerow(["path", "error", *ranked])
+            self.csv.writerow(["path", "error", *task.csv_header(top_k)])
 
-    def predictions(self, path: str, top: list[tuple[int, str, float]]) -> None:
+    def result(self, path: str, answer: dict) -> None:
         if self.csv:
-            self.csv.writerow([path, "", *(value for entry in top for value in entry)])
+            for row in self.task.csv_rows(answer):
+                self.csv.writerow([path, "", *row])
         else:
-            rows = [{"class_id": c, "label": label, "score": s} for c, label, s in top]
-            print(json.dumps({"path": path, "predictions": rows}))
+            print(json.dumps({"path": path, **answer}))
         sys.stdout.flush()
 
     def error(self, path: str, message: str) -> None:

@@ -18,192 +18,60 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import sys
 import time
 
-from deployment.tf_startup import import_tensorflow
+from cli import runner, train_flags
 
-tf = import_tensorflow()
+import tensorflow as tf
 
-from datasets import dataset_factory, dataset_utils, input_pipeline  # noqa: E402
-from deployment import checkpointing, model_deploy  # noqa: E402
-from nets import nets_factory  # noqa: E402
-from preprocessing import preprocessing_factory  # noqa: E402
-from training import fine_tuning, optimization  # noqa: E402
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--train_dir",
-        default=None,
-        help="Where checkpoints and summaries go (default: checkpoints/<dataset_name>_<model_name>).",
-    )
-    # Data.
-    p.add_argument(
-        "--dataset_name",
-        default="mnist",
-        help=f"{', '.join(sorted(dataset_factory.datasets_map))}, or the name of images converted "
-        "into --dataset_dir by download_and_convert_data.py.",
-    )
-    p.add_argument("--dataset_split_name", default="train")
-    p.add_argument("--dataset_dir", default=None, help="The converted dataset.")
-    p.add_argument(
-        "--preprocessing_name",
-        default=None,
-        choices=sorted(preprocessing_factory.preprocessing_fn_map),
-        help="Default: the net's own.",
-    )
-    p.add_argument("--train_image_size", type=int, default=None, help="Default: the net's own.")
-    p.add_argument(
-        "--batch_size",
-        type=int,
-        default=32,
-        help="Examples per step on each replica (device); the global batch is this times the number "
-        "of replicas, and --learning_rate applies to the global batch's mean loss.",
-    )
-    p.add_argument("--seed", type=int, default=0, help="Seeds the initial weights, dropout and input order.")
-    # Net.
-    p.add_argument("--model_name", default="lenet", choices=sorted(nets_factory.networks_map))
-    p.add_argument(
-        "--weight_decay",
-        type=float,
-        default=0.00004,
-        help="L2 coefficient: adds weight_decay * sum(w**2) / 2, as TF-Slim.",
-    )
-    p.add_argument(
-        "--mixed_precision",
-        default=None,
-        choices=("bfloat16", "float16"),
-        help="Compute in bfloat16 (CPUs with bf16 instructions, GPUs) or float16 (GPUs); "
-        "weights, logits and loss stay float32.",
-    )
-    p.add_argument(
-        "--pretrained",
-        default=None,
-        choices=("imagenet",),
-        help="keras.applications nets: start from ImageNet weights (downloads them; needs 3-channel images).",
-    )
-    # Fine-tuning (used only while --train_dir holds no checkpoint, as in TF-Slim).
-    p.add_argument("--checkpoint_path", default=None, help="Start from this checkpoint (file or directory).")
-    p.add_argument(
-        "--checkpoint_exclude_scopes",
-        default=None,
-        help="Comma-separated variable scopes not to take from it, e.g. Logits.",
-    )
-    p.add_argument("--trainable_scopes", default=None, help="Comma-separated scopes to train (default: all).")
-    p.add_argument(
-        "--ignore_missing_vars",
-        action="store_true",
-        help="Start variables the checkpoint lacks from scratch.",
-    )
-    # Optimization.
-    optimization.add_flags(p)
-    p.add_argument(
-        "--max_number_of_steps",
-        type=int,
-        default=None,
-        help="Stop at this global step (default: train until interrupted).",
-    )
-    # Devices.
-    p.add_argument("--num_clones", type=int, default=1, help="Model copies, one per device.")
-    p.add_argument("--clone_on_cpu", action="store_true", help="Put the clones on CPU devices.")
-    p.add_argument("--tpu", default=None, help="Train on this TPU (name or address; 'local' on a TPU VM).")
-    # Logging and checkpoints.
-    p.add_argument("--log_every_n_steps", type=int, default=10)
-    p.add_argument("--save_interval_secs", type=float, default=600)
-    p.add_argument("--keep_checkpoint_max", type=int, default=5)
-    args = p.parse_args(argv)
-    if args.train_dir is None:
-        args.train_dir = os.path.join("checkpoints", f"{args.dataset_name}_{args.model_name}")
-    return args
-
-
-def task_loss(task: str, labels: tf.Tensor, outputs: tf.Tensor, label_smoothing: float = 0.0) -> tf.Tensor:
-    """Per-example loss in float32: softmax cross-entropy (smoothed), or squared error for regression."""
-    outputs = tf.cast(outputs, tf.float32)
-    if task == dataset_utils.REGRESSION:
-        return tf.reduce_mean(tf.square(outputs - labels), axis=-1)
-    if label_smoothing:
-        one_hot = tf.one_hot(labels, tf.shape(outputs)[-1])
-        return tf.keras.losses.categorical_crossentropy(
-            one_hot, outputs, from_logits=True, label_smoothing=label_smoothing
-        )
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=outputs)
+from datasets import dataset_factory, input_pipeline
+from deployment import checkpointing, model_deploy
+from deployment.run_config import CheckpointError, RunConfig
+from training import fine_tuning, optimization
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        return train(args)
-    except (dataset_utils.DatasetError, checkpointing.CheckpointError, model_deploy.DeploymentError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return runner.run(train, train_flags.parse(__doc__, argv))
 
 
 def train(args: argparse.Namespace) -> int:
-    # --- Records: dataset split, net, preprocessing ------------------------------
+    # --- Run record: flags, dataset split, net -------------------------------------
     # Device placement first: splitting the CPU must happen before any TF op.
     strategy = model_deploy.create_strategy(
         model_deploy.DeploymentConfig(args.num_clones, args.clone_on_cpu, args.tpu)
     )
-    tf.keras.utils.set_random_seed(args.seed)
+    split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
+    config = train_flags.run_config(args, split)
+    task = config.task_spec
+    tf.keras.utils.set_random_seed(config.seed)
     # Float32 unless asked: the policy is global, so set it either way.
     tf.keras.mixed_precision.set_global_policy(
-        f"mixed_{args.mixed_precision}" if args.mixed_precision else "float32"
+        f"mixed_{config.mixed_precision}" if config.mixed_precision else "float32"
     )
-    split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
-    spec = nets_factory.get_net_spec(args.model_name)
-    if spec.task != split.task:
-        raise dataset_utils.DatasetError(
-            f"net {args.model_name!r} does {spec.task} but dataset {args.dataset_name!r} "
-            f"is {split.task}; pick a {split.task} net (known nets: "
-            f"{', '.join(n for n, s in nets_factory.networks_map.items() if s.task == split.task)})."
-        )
-    config = {
-        "model_name": args.model_name,
-        "dataset_name": args.dataset_name,
-        "dataset_dir": os.path.abspath(args.dataset_dir) if args.dataset_dir else None,
-        "dataset_split_name": args.dataset_split_name,
-        "task": split.task,
-        "num_classes": split.num_classes,
-        "labels_to_names": split.labels_to_names,
-        "image_shape": list(split.image_shape),
-        "image_size": args.train_image_size or spec.default_image_size,
-        "preprocessing_name": args.preprocessing_name or spec.default_preprocessing,
-        "optimizer": args.optimizer or spec.default_optimizer,
-        "learning_rate": spec.default_learning_rate if args.learning_rate is None else args.learning_rate,
-        "moving_average_decay": args.moving_average_decay,
-        "flags": vars(args),
-    }
-    global_batch = args.batch_size * strategy.num_replicas_in_sync
+    global_batch = config.batch_size * strategy.num_replicas_in_sync
 
     # --- Net, optimizer, checkpoint -----------------------------------------------
     steps_per_epoch = split.num_samples / global_batch
     with strategy.scope():
-        net = checkpointing.build_net(config, args.weight_decay, weights=args.pretrained)
-        scopes = fine_tuning.parse_scopes(args.trainable_scopes)
-        train_vars = [v for v in net.trainable_variables if not scopes or fine_tuning.in_scopes(v, scopes)]
-        if not train_vars:
-            raise checkpointing.CheckpointError(
-                f"--trainable_scopes={args.trainable_scopes} matches no variable; they are named like "
-                f"{', '.join(fine_tuning.key(v) for v in net.trainable_variables[:4])}, ..."
-            )
-        learning_rate = optimization.learning_rate(args, config["learning_rate"], steps_per_epoch)
-        optimizer = optimization.make_optimizer(config["optimizer"], learning_rate, args)
-        if args.mixed_precision == "float16":
+        net = config.build_net(weights=config.pretrained)
+        train_vars = fine_tuning.trainable_variables(net, config.trainable_scopes)
+        learning_rate = optimization.learning_rate(
+            config.optimizer, steps_per_epoch, args.max_number_of_steps
+        )
+        optimizer = optimization.make_optimizer(config.optimizer, learning_rate)
+        if config.mixed_precision == "float16":
             optimizer = tf.keras.optimizers.LossScaleOptimizer(optimizer)
         optimizer.build(train_vars)
         # The moving average lives in a second copy of the net, saved as "ema_model".
-        ema_net = checkpointing.build_net(config) if args.moving_average_decay else None
+        ema_net = config.build_net() if config.moving_average_decay else None
         step = tf.Variable(0, dtype=tf.int64, trainable=False)
         examples_seen = tf.Variable(0, dtype=tf.int64, trainable=False)
-    config_var = tf.Variable(json.dumps(config), trainable=False)
+    config_var = tf.Variable(config.to_json(), trainable=False)
     checkpoint = tf.train.Checkpoint(
         model=net, optimizer=optimizer, step=step, examples_seen=examples_seen, config=config_var,
-        **({"ema_model": ema_net} if ema_net else {}),
+        rng=checkpointing.random_states(net), **({"ema_model": ema_net} if ema_net else {}),
     )  # fmt: skip
     # Every worker resumes from --train_dir and takes part in saving, but only
     # the chief's checkpoints land there; the others write to a temporary folder.
@@ -211,9 +79,9 @@ def train(args: argparse.Namespace) -> int:
     manager = tf.train.CheckpointManager(checkpoint, write_dir.path, args.keep_checkpoint_max)
     latest = tf.train.latest_checkpoint(args.train_dir)
     if latest:
-        _check_same_run(latest, config, args.train_dir)
+        _check_same_run(checkpointing.read_config(latest), config, args.train_dir)
         checkpointing.restore(checkpoint, latest, config, partial=False)
-        config_var.assign(json.dumps(config))
+        config_var.assign(config.to_json())
         print(f"Resuming from {latest} at step {int(step.numpy())}")
     elif args.checkpoint_path:
         copied = fine_tuning.warm_start(
@@ -229,7 +97,7 @@ def train(args: argparse.Namespace) -> int:
         for average, weight in zip(ema_net.weights, net.weights, strict=True):
             average.assign(weight)
     if write_dir.chief:
-        os.makedirs(args.train_dir, exist_ok=True)
+        tf.io.gfile.makedirs(args.train_dir)
         _write_json(os.path.join(args.train_dir, "train_config.json"), config)
     max_steps = args.max_number_of_steps or sys.maxsize
     if int(step.numpy()) >= max_steps:
@@ -240,17 +108,19 @@ def train(args: argparse.Namespace) -> int:
         return 0
 
     # --- Input pipeline -----------------------------------------------------------
-    preprocess = preprocessing_factory.get_preprocessing(config["preprocessing_name"], is_training=True)
-    size = config["image_size"]
+    preprocess = config.preprocess(is_training=True)
     start_example = int(examples_seen.numpy())
+
+    def example(image, label, seed):
+        return task.train_example(image, label, preprocess, seed, config)
 
     def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
         # One pipeline per worker, each batching for its own replicas.
         return input_pipeline.train_dataset(
             split,
-            functools.partial(preprocess, output_height=size, output_width=size),
+            example,
             context.get_per_replica_batch_size(global_batch),
-            seed=args.seed,
+            seed=config.seed,
             start_example=start_example,
             num_workers=context.num_input_pipelines,
             worker_index=context.input_pipeline_id,
@@ -259,17 +129,19 @@ def train(args: argparse.Namespace) -> int:
     iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
 
     # --- Train step: several steps per call keep Python out of the hot loop ----------
-    def step_fn(images, labels):
+    options = dict(config.task_options)
+
+    def step_fn(inputs, targets):
         with tf.GradientTape() as tape:
-            outputs, _ = net(images, training=True)
+            outputs, _ = net(inputs, training=True)
             loss = tf.nn.compute_average_loss(
-                task_loss(split.task, labels, outputs, args.label_smoothing), global_batch_size=global_batch
+                task.loss(targets, outputs, options, True), global_batch_size=global_batch
             )
             if net.losses:
                 loss += tf.nn.scale_regularization_loss(
                     tf.add_n([tf.cast(x, tf.float32) for x in net.losses])
                 )
-            scaled = optimizer.scale_loss(loss) if args.mixed_precision == "float16" else loss
+            scaled = optimizer.scale_loss(loss) if config.mixed_precision == "float16" else loss
         grads = tape.gradient(scaled, train_vars)
         optimizer.apply_gradients(zip(grads, train_vars, strict=True))
         return loss
@@ -282,7 +154,7 @@ def train(args: argparse.Namespace) -> int:
             step.assign_add(1)
             examples_seen.assign_add(global_batch)
             if ema_net is not None:
-                decay = args.moving_average_decay
+                decay = config.moving_average_decay
                 for average, weight in zip(ema_net.weights, net.weights, strict=True):
                     average.assign(decay * average + (1.0 - decay) * weight)
         return loss
@@ -334,22 +206,20 @@ def _votes(strategy: tf.distribute.Strategy):
     return count
 
 
-def _check_same_run(latest: str, config: dict, train_dir: str) -> None:
+def _check_same_run(saved: RunConfig, config: RunConfig, train_dir: str) -> None:
     """Refuses to resume a run of another net or dataset in the same --train_dir."""
-    saved = checkpointing.read_config(latest)
     for key in ("model_name", "dataset_name", "num_classes"):
-        if saved[key] != config[key]:
-            raise checkpointing.CheckpointError(
-                f"{train_dir} holds a run with {key}={saved[key]!r}, not {config[key]!r}; "
+        if getattr(saved, key) != getattr(config, key):
+            raise CheckpointError(
+                f"{train_dir} holds a run with {key}={getattr(saved, key)!r}, not {getattr(config, key)!r}; "
                 "use another --train_dir (or remove that one) to start a new run."
             )
 
 
-def _write_json(path: str, data: dict) -> None:
-    tmp = path + ".incomplete"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
-    os.replace(tmp, path)
+def _write_json(path: str, config: RunConfig) -> None:
+    with tf.io.gfile.GFile(path + ".incomplete", "w") as f:
+        f.write(config.to_json())
+    tf.io.gfile.rename(path + ".incomplete", path, overwrite=True)
 
 
 if __name__ == "__main__":

@@ -13,37 +13,39 @@ import argparse
 import json
 import sys
 
-from deployment.tf_startup import import_tensorflow
+from cli import flags, runner
 
-import_tensorflow()
-
-from datasets import dataset_factory, dataset_utils, dataset_viewer  # noqa: E402
+from datasets import dataset_factory, dataset_viewer
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_flags(argv: list[str] | None) -> argparse.Namespace:
+    p = flags.make_parser(__doc__)
     p.add_argument("--dataset_name", default=None, help="A converted dataset (with --dataset_dir).")
     p.add_argument("--dataset_dir", default=None)
     p.add_argument("--dataset_split_name", default="train")
     p.add_argument("--source_dir", default=None, help="A raw folder of class folders instead.")
-    p.add_argument("--num_images", type=int, default=16)
+    p.add_argument("--num_images", type=flags.positive_int, default=16)
     p.add_argument("--output", default=None, help="The PNG grid to write.")
-    args = p.parse_args(argv)
+    args = flags.parse(p, argv)
     if (args.dataset_name is None) == (args.source_dir is None):
         p.error("pass either --dataset_name (with --dataset_dir) or --source_dir")
-    try:
-        if args.source_dir:
-            described, samples = dataset_viewer.describe_folder(args.source_dir, args.num_images)
-            output = args.output or "source_images.png"
-        else:
-            split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
-            described = dataset_viewer.describe_split(split, args.dataset_dir)
-            samples = dataset_viewer.sample_split(split, args.num_images)
-            output = args.output or f"{args.dataset_name}_{args.dataset_split_name}.png"
-        width, height = dataset_viewer.write_grid(samples, output)
-    except dataset_utils.DatasetError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    return runner.run(view, parse_flags(argv))
+
+
+def view(args: argparse.Namespace) -> int:
+    if args.source_dir:
+        described, samples = dataset_viewer.describe_folder(args.source_dir, args.num_images)
+        output = args.output or "source_images.png"
+    else:
+        split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
+        described = dataset_viewer.describe_split(split, args.dataset_dir)
+        samples = dataset_viewer.sample_split(split, args.num_images)
+        output = args.output or f"{args.dataset_name}_{args.dataset_split_name}.png"
+    width, height = dataset_viewer.write_grid(samples, output)
     print(f"Wrote {output} ({len(samples)} images, {width}x{height} pixels)")
     print(json.dumps(described, default=list))
     return 0

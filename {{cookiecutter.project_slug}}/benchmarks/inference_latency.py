@@ -19,11 +19,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from deployment.tf_startup import import_tensorflow  # noqa: E402
-
-tf = import_tensorflow()
+import cli  # noqa: E402, F401  (imports TensorFlow quietly)
 
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from deployment import checkpointing  # noqa: E402
 
@@ -46,7 +45,7 @@ def main() -> None:
     args = p.parse_args()
 
     net, config, _ = checkpointing.load_net(args.checkpoint_path)
-    shape = checkpointing.input_shape(config)
+    shape = config.input_shape
     saved = tf.saved_model.load(args.export_dir)
     tflite_files = [
         f for f in ("model.tflite", "model_int8.tflite") if os.path.exists(os.path.join(args.export_dir, f))

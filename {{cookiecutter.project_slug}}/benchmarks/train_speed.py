@@ -28,9 +28,9 @@ import time
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT)
 
-from deployment.tf_startup import import_tensorflow  # noqa: E402
+import cli  # noqa: E402, F401  (imports TensorFlow quietly)
 
-tf = import_tensorflow()
+import tensorflow as tf  # noqa: E402
 
 from datasets import input_pipeline, mnist, synthetic_digits  # noqa: E402
 from nets import nets_factory  # noqa: E402
@@ -106,7 +106,9 @@ def main() -> None:
         output_height=size,
         output_width=size,
     )
-    dataset = input_pipeline.train_dataset(split, preprocess, args.batch_size)
+    dataset = input_pipeline.train_dataset(
+        split, lambda image, label, seed: (preprocess(image, seed=seed), label), args.batch_size
+    )
 
     common = [
         "--dataset_name=mnist", f"--dataset_dir={data}", f"--model_name={args.model_name}",

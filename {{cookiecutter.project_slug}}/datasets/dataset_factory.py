@@ -3,17 +3,20 @@
 To add a dataset with code of its own, write ``datasets/<name>.py`` (with
 ``get_split`` and, where it has raw data to convert, ``download_and_convert``;
 ``python -m datasets.new_dataset --name=<name>`` writes one to fill in) and add
-it to ``datasets_map``. Images converted from class folders need no module:
-any other name is looked up in its ``--dataset_dir`` (see ``image_folder``).
+it to ``datasets_map``. Your own images need no module: a folder of class
+folders (or of Pascal VOC annotations, once detection is in) converted under
+any other name is read back from its ``--dataset_dir``.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from types import ModuleType
 
-from datasets import cifar10, dataset_utils, flowers, image_folder, mnist, sine
+import tensorflow as tf
+
+from datasets import cifar10, converted, flowers, image_folder, mnist, sine
+from datasets.splits import DatasetError, DatasetSplit
 
 datasets_map: dict[str, ModuleType] = {
     "cifar10": cifar10,
@@ -30,7 +33,7 @@ def get_dataset_module(name: str) -> ModuleType:
       DatasetError: ``name`` is not registered; the message lists the known names.
     """
     if name not in datasets_map:
-        raise dataset_utils.DatasetError(
+        raise DatasetError(
             f"unknown dataset {name!r}; known datasets: {', '.join(sorted(datasets_map))}. "
             "Your own images: convert a folder of class folders with download_and_convert_data.py "
             f"--dataset_name={name} --source_dir=IMAGES --dataset_dir=DATA and pass that "
@@ -40,21 +43,24 @@ def get_dataset_module(name: str) -> ModuleType:
     return datasets_map[name]
 
 
-def get_dataset(name: str, split_name: str, dataset_dir: str | None) -> dataset_utils.DatasetSplit:
+def get_dataset(name: str, split_name: str, dataset_dir: str | None) -> DatasetSplit:
     """Describes split ``split_name`` of dataset ``name`` stored in ``dataset_dir``.
 
-    Registered names use their module; any other name must be images converted
-    into ``dataset_dir`` by ``image_folder.convert``.
+    Registered names use their module; any other name must have been converted
+    into ``dataset_dir`` under that name by ``download_and_convert_data.py``.
     """
-    if name not in datasets_map and _is_image_folder(name, dataset_dir):
-        return image_folder.get_split(split_name, dataset_dir, name)
+    if name not in datasets_map and dataset_dir and _converted_as(name, dataset_dir):
+        return converted.read_split(name, split_name, dataset_dir)
     return get_dataset_module(name).get_split(split_name, dataset_dir)
 
 
-def _is_image_folder(name: str, dataset_dir: str | None) -> bool:
-    path = os.path.join(dataset_dir or "", dataset_utils.INFO_FILENAME)
-    if not dataset_dir or not os.path.exists(path):
-        return False
-    with open(path, encoding="utf-8") as f:
-        info = json.load(f)
-    return info.get("format") == image_folder.FORMAT and info.get("dataset") == name
+def _converted_as(name: str, dataset_dir: str) -> bool:
+    return tf.io.gfile.exists(os.path.join(dataset_dir, converted.INFO_FILENAME)) and (
+        converted.read_dataset_info(name, dataset_dir).get("dataset") == name
+    )
+
+
+def converter_for(source_dir: str):
+    """The no-code converter for a folder of your own data: image folders (class folders)."""
+    del source_dir
+    return image_folder.convert

@@ -13,24 +13,26 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFont
 
-from datasets import dataset_utils, image_folder
+from datasets import converted, example_codec, image_folder
+from datasets.splits import DatasetError, DatasetSplit
+from tasks import classification
 
 CELL = 96  # pixels per thumbnail side
 LABEL_HEIGHT = 14
 
 
-def describe_split(split: dataset_utils.DatasetSplit, dataset_dir: str | None) -> dict:
+def describe_split(split: DatasetSplit, dataset_dir: str | None) -> dict:
     """Split sizes, this split's class counts and the image shape of a converted dataset."""
-    if split.task != dataset_utils.CLASSIFICATION:
-        raise dataset_utils.DatasetError(f"{split.dataset_name!r} holds no images to view")
+    if split.task != classification.NAME:
+        raise DatasetError(f"{split.dataset_name!r} holds no images to view")
     labels = split.records().map(
         lambda r: tf.io.parse_single_example(
-            r, {dataset_utils.IMAGE_CLASS_LABEL: tf.io.FixedLenFeature([], tf.int64)}
-        )[dataset_utils.IMAGE_CLASS_LABEL],
+            r, {example_codec.IMAGE_CLASS_LABEL: tf.io.FixedLenFeature([], tf.int64)}
+        )[example_codec.IMAGE_CLASS_LABEL],
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     counts = collections.Counter(int(label) for label in labels.as_numpy_iterator())
-    info = dataset_utils.read_dataset_info(split.dataset_name, dataset_dir)
+    info = converted.read_dataset_info(split.dataset_name, dataset_dir)
     return {
         "splits": {name: s["num_examples"] for name, s in info["splits"].items()},
         "class_counts": {split.labels_to_names.get(k, str(k)): counts[k] for k in sorted(counts)},
@@ -38,7 +40,7 @@ def describe_split(split: dataset_utils.DatasetSplit, dataset_dir: str | None) -
     }
 
 
-def sample_split(split: dataset_utils.DatasetSplit, num_images: int) -> list[tuple[np.ndarray, str]]:
+def sample_split(split: DatasetSplit, num_images: int) -> list[tuple[np.ndarray, str]]:
     """The first ``num_images`` examples of a split as (uint8 image, label name)."""
     examples = split.records().take(num_images).map(split.decode)
     return [
@@ -78,7 +80,7 @@ def describe_folder(
 def write_grid(samples: list[tuple[np.ndarray, str]], path: str) -> tuple[int, int]:
     """Writes the samples as a PNG grid with each label under its image; returns (width, height)."""
     if not samples:
-        raise dataset_utils.DatasetError("no images to show")
+        raise DatasetError("no images to show")
     columns = math.ceil(math.sqrt(len(samples)))
     rows = math.ceil(len(samples) / columns)
     grid = Image.new("RGB", (columns * CELL, rows * (CELL + LABEL_HEIGHT)), "white")

@@ -15,6 +15,8 @@ import zlib
 
 import numpy as np
 
+from datasets.splits import DatasetError
+
 # The files MNIST is distributed as, per split: (images, labels).
 MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -26,7 +28,7 @@ LABELS_MAGIC = 2049
 _UBYTE = 0x08
 
 
-class IdxError(ValueError):
+class IdxError(DatasetError):
     """An IDX file is missing, truncated or not what it should be."""
 
 

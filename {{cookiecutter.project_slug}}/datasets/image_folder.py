@@ -25,7 +25,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from datasets import dataset_utils
+from datasets import converted, example_codec
+from datasets.splits import DatasetError, DatasetSplit
 
 FORMAT = "image_folder"
 SPLIT_FOLDERS = ("train", "validation", "test")
@@ -33,7 +34,7 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 EXAMPLES_PER_SHARD = 1_000
 
 
-class ConversionError(dataset_utils.DatasetError):
+class ConversionError(DatasetError):
     """The source folder cannot be converted; the message says why."""
 
 
@@ -46,9 +47,9 @@ class Source:
     given_splits: bool
 
 
-def get_split(split_name: str, dataset_dir: str | None, dataset_name: str) -> dataset_utils.DatasetSplit:
+def get_split(split_name: str, dataset_dir: str | None, dataset_name: str) -> DatasetSplit:
     """Describes a split of images converted by ``convert`` into ``dataset_dir``."""
-    return dataset_utils.read_split(dataset_name, split_name, dataset_dir)
+    return converted.read_split(dataset_name, split_name, dataset_dir)
 
 
 def scan(source_dir: str, validation_fraction: float = 0.1, seed: int = 0) -> Source:
@@ -176,8 +177,35 @@ def _encode(path: str, class_id: int, image_size: tuple[int, int] | None) -> _En
     reencoded = image_format is None
     encoded = tf.io.encode_png(image).numpy() if reencoded else data.numpy()
     height, width, channels = image.shape
-    example = dataset_utils.image_to_tfexample(encoded, image_format or b"png", height, width, class_id)
+    example = example_codec.image_to_tfexample(encoded, image_format or b"png", height, width, class_id)
     return _Encoded(example.SerializeToString(), (height, width, channels), reencoded)
+
+
+class _Encoder:
+    """Encodes images in a thread pool, keeping what the info file reports."""
+
+    def __init__(self, image_size: tuple[int, int] | None, strict: bool):
+        self.image_size, self.strict = image_size, strict
+        self.shapes, self.skipped = set(), []
+        self.counts = {"kept_encoded": 0, "reencoded": 0}
+        self.start = time.perf_counter()
+
+    def records(self, pool, files):
+        """Serialized examples of ``files`` in order; unreadable ones skipped (or fatal when strict)."""
+        # In chunks, so memory holds a few hundred encoded images, not the split.
+        for chunk_start in range(0, len(files), 256):
+            chunk = files[chunk_start : chunk_start + 256]
+            results = pool.map(lambda item: _encode(item[0], item[1], self.image_size), chunk)
+            for (path, _), result in zip(chunk, results, strict=True):
+                if result.error:
+                    if self.strict:
+                        raise ConversionError(f"cannot read {path}: {result.error} (--strict)")
+                    self.skipped.append(path)
+                    print(f"  skipped {path}: {result.error}", flush=True)
+                    continue
+                self.shapes.add(result.shape)
+                self.counts["reencoded" if result.reencoded else "kept_encoded"] += 1
+                yield result.record
 
 
 def convert(
@@ -190,6 +218,8 @@ def convert(
     image_size: tuple[int, int] | None = None,
     strict: bool = False,
     seed: int = 0,
+    force: bool = False,
+    progress: converted.Progress | None = None,
 ) -> dict:
     """Converts a folder of class folders into TFRecord shards in ``dataset_dir``.
 
@@ -197,13 +227,15 @@ def convert(
       dataset_name: Names the shards and goes into ``dataset_info.json``.
       source_dir: The images (see the module docstring for the layouts).
       dataset_dir: Where shards, ``labels.txt`` and ``dataset_info.json`` go.
-      overwrite: Convert again over a finished conversion.
+      overwrite: Convert again over a finished conversion of this dataset.
       validation_fraction: Share of each class held out as ``validation``
         when the source has no split folders.
       num_shards: Shards per split (default: one per 1,000 images).
       image_size: ``(height, width)`` to resize to; default keeps each size.
       strict: Fail on the first unreadable image instead of skipping it.
       seed: Picks the validation images and the order within shards.
+      force: Replace another dataset converted into ``dataset_dir``.
+      progress: Called with (done, total) as images are written.
 
     Returns:
       The dataset info written (or found).
@@ -211,78 +243,47 @@ def convert(
     Raises:
       ConversionError: see ``scan``; with ``strict``, an unreadable image.
     """
-    info_path = os.path.join(dataset_dir, dataset_utils.INFO_FILENAME)
-    if os.path.exists(info_path) and not overwrite:
-        print(f"{dataset_dir} already holds a finished conversion; pass --overwrite to redo it.")
-        return dataset_utils.read_dataset_info(dataset_name, dataset_dir)
+    found = converted.already_converted(dataset_dir, dataset_name, overwrite, force)
+    if found:
+        return found
     source = scan(source_dir, validation_fraction, seed)
-    os.makedirs(dataset_dir, exist_ok=True)
-    dataset_utils.remove_dataset_info(dataset_dir)
-
+    writer = converted.DatasetWriter(dataset_dir, dataset_name, progress)
     rng = np.random.default_rng(seed)
-    shapes, skipped = set(), []
-    counts = {"kept_encoded": 0, "reencoded": 0}
-    splits = {}
-    total = sum(len(files) for files in source.splits.values())
-    done, start = 0, time.perf_counter()
+    encoder = _Encoder(image_size, strict)
     # TensorFlow's decoders release the GIL: threads use every core.
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
         for split_name, files in source.splits.items():
             # Shuffled before writing: training shuffles in blocks, and class
             # folders would otherwise arrive one class at a time.
             files = [files[i] for i in rng.permutation(len(files))]
-
-            def records(files=files):
-                nonlocal done
-                # In chunks, so memory holds a few hundred encoded images, not the split.
-                for chunk_start in range(0, len(files), 256):
-                    chunk = files[chunk_start : chunk_start + 256]
-                    results = pool.map(lambda item: _encode(item[0], item[1], image_size), chunk)
-                    for (path, _), result in zip(chunk, results, strict=True):
-                        done += 1
-                        if done % 1000 == 0 or done == total:
-                            rate = done / (time.perf_counter() - start)
-                            print(f"  {done}/{total} images ({rate:.0f} images/s)", flush=True)
-                        if result.error:
-                            if strict:
-                                raise ConversionError(f"cannot read {path}: {result.error} (--strict)")
-                            skipped.append(path)
-                            print(f"  skipped {path}: {result.error}", flush=True)
-                            continue
-                        shapes.add(result.shape)
-                        counts["reencoded" if result.reencoded else "kept_encoded"] += 1
-                        yield result.record
-
             shards = num_shards or max(1, -(-len(files) // EXAMPLES_PER_SHARD))
-            count = dataset_utils.write_sharded_tfrecords(
-                records(), dataset_dir, dataset_name, split_name, shards
-            )
-            splits[split_name] = {"num_examples": count, "num_shards": shards}
-            print(f"{split_name}: {count} images in {shards} shard(s)")
-
+            writer.write_split(split_name, encoder.records(pool, files), shards, total=len(files))
+    shapes, skipped = encoder.shapes, encoder.skipped
     if not shapes:
         raise ConversionError(f"no readable image in {source_dir}")
     channels = max(shape[2] for shape in shapes)
     sizes = {shape[:2] for shape in shapes}
     image_shape = [*next(iter(sizes)), channels] if len(sizes) == 1 else [None, None, channels]
-    dataset_utils.write_label_file(dict(enumerate(source.class_names)), dataset_dir)
-    info = {
-        "dataset": dataset_name,
-        "format": FORMAT,
-        "num_classes": len(source.class_names),
-        "image_shape": image_shape,
-        "splits": splits,
-        "conversion": {
-            "source_dir": os.path.abspath(source_dir),
-            "splits_given": source.given_splits,
-            "validation_fraction": None if source.given_splits else validation_fraction,
-            "image_size": list(image_size) if image_size else None,
-            **counts,
-            "skipped": skipped,
-            "seconds": round(time.perf_counter() - start, 1),
+    info = writer.finish(
+        dict(enumerate(source.class_names)),
+        {
+            "format": FORMAT,
+            "num_classes": len(source.class_names),
+            "image_shape": image_shape,
+            "conversion": {
+                "source_dir": os.path.abspath(source_dir),
+                "splits_given": source.given_splits,
+                "validation_fraction": None if source.given_splits else validation_fraction,
+                "image_size": list(image_size) if image_size else None,
+                **encoder.counts,
+                "skipped": skipped,
+                "seconds": round(time.perf_counter() - encoder.start, 1),
+            },
         },
-    }
-    dataset_utils.write_dataset_info(dataset_dir, info)
+    )
     if skipped:
-        print(f"Skipped {len(skipped)} unreadable image(s); they are listed in {info_path}.")
+        print(
+            f"Skipped {len(skipped)} unreadable image(s); they are listed in "
+            f"{os.path.join(dataset_dir, converted.INFO_FILENAME)}."
+        )
     return info

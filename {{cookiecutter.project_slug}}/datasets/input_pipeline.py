@@ -1,10 +1,11 @@
-"""tf.data pipelines from a ``DatasetSplit`` to batches of preprocessed examples.
+"""tf.data pipelines from a ``DatasetSplit`` to batches of (inputs, targets).
 
 Training input is a pure function of (seed, position). Each epoch reads the
 split's records in blocks of up to 10,000 and permutes every block with a
-stateless shuffle keyed by (seed, epoch, block), so training that resumes at
-example ``k`` rebuilds exactly the stream it stopped in, without storing a
-shuffle buffer in the checkpoint, and whatever global seed is set. Records are
+stateless shuffle keyed by (seed, epoch, block); every example's random
+augmentation is keyed by (seed, worker, position) too. So training that
+resumes at example ``k`` rebuilds exactly the stream it stopped in, crops and
+flips included, with nothing stored in the checkpoint but ``k``. Records are
 skipped before they are decoded: resuming costs at most one pass over one
 epoch's raw records. (Converters write shards round-robin from shuffled
 sources, so a block is a fair sample of the split.)
@@ -22,29 +23,35 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from datasets.dataset_utils import DatasetSplit, shard_sizes
+from datasets.converted import shard_sizes
+from datasets.splits import DatasetSplit
 
 _SHUFFLE_BLOCK = 10_000
 _CACHE_BUDGET_BYTES = 512 * 2**20
 
+# (image, label, seed) -> (inputs, target) for training; (image, label) -> (inputs, labels) for eval.
+TrainExampleFn = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple]
+EvalExampleFn = Callable[[tf.Tensor, tf.Tensor], tuple]
+
 
 def train_dataset(
     split: DatasetSplit,
-    preprocess: Callable[[tf.Tensor], tf.Tensor],
+    example_fn: TrainExampleFn,
     batch_size: int,
     seed: int = 0,
     start_example: int = 0,
     num_workers: int = 1,
     worker_index: int = 0,
 ) -> tf.data.Dataset:
-    """Endless shuffled batches ``(images, labels)``, starting at ``start_example``.
+    """Endless shuffled batches ``(inputs, targets)``, starting at ``start_example``.
 
     Args:
       split: What to read.
-      preprocess: Maps one decoded image to the net's input.
+      example_fn: Maps one decoded ``(image, label)`` and a stateless seed [2]
+        to the net's input and the loss's target.
       batch_size: Examples per batch of this pipeline; the last partial batch
         of the stream never comes, so every batch is full.
-      seed: Picks the order of every epoch.
+      seed: Picks the order of every epoch and every example's augmentation.
       start_example: How many examples all workers together consumed before.
       num_workers: Input pipelines (one per worker) sharing the split.
       worker_index: This pipeline's index among them.
@@ -69,7 +76,7 @@ def train_dataset(
     first_epoch, offset = divmod(start_example, num_samples)
     # A split whose decoded images fit in memory is decoded once and kept: on
     # a CPU, decoding every epoch again takes cores from training.
-    cached = _decoded_bytes(split, num_samples) <= _CACHE_BUDGET_BYTES
+    cached = _fits_in_memory(split, num_samples)
     if cached:
         records = records.map(split.decode, num_parallel_calls=tf.data.AUTOTUNE).cache()
 
@@ -85,39 +92,43 @@ def train_dataset(
         return records.batch(block_size).enumerate().flat_map(permute)
 
     dataset = tf.data.Dataset.range(first_epoch, sys.maxsize).flat_map(epoch).skip(offset)
+    dataset = dataset.enumerate(start=start_example)
     if num_workers > 1 and not by_file:
         dataset = dataset.shard(num_workers, worker_index)
-    if cached:
-        return _batch(
-            dataset.map(lambda image, label: (preprocess(image), label), tf.data.AUTOTUNE), batch_size, True
-        )
-    return _decode_and_batch(dataset, split, preprocess, batch_size, drop_remainder=True)
+    base_seed = tf.constant([seed, worker_index if by_file else 0], tf.int64)
+
+    def example(position, record):
+        image, label = record if cached else split.decode(*_as_args(record))
+        return example_fn(image, label, tf.random.experimental.stateless_fold_in(base_seed, position))
+
+    dataset = dataset.map(example, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def _decoded_bytes(split: DatasetSplit, num_samples: int) -> float:
-    """Memory the decoded images would take; unknown sizes count as too many."""
-    if not split.files or None in split.image_shape:
-        return float("inf")
-    pixels = 1
-    for dim in split.image_shape:
-        pixels *= dim
-    return num_samples * pixels
+def _as_args(record) -> tuple:
+    return record if isinstance(record, tuple) else (record,)
 
 
-def eval_dataset(
-    split: DatasetSplit, preprocess: Callable[[tf.Tensor], tf.Tensor], batch_size: int
-) -> tf.data.Dataset:
-    """Every example of the split once, in order; the last batch may be smaller."""
-    return _decode_and_batch(split.records(), split, preprocess, batch_size, drop_remainder=False)
+def _fits_in_memory(split: DatasetSplit, num_samples: int) -> bool:
+    """Whether the decoded split fits the cache budget, with shapes fixed enough to permute in blocks."""
+    if not split.files:
+        return False
+    spec = split.records().map(split.decode).element_spec
+    shapes = [s.shape for s in tf.nest.flatten(spec)]
+    if not all(shape.is_fully_defined() for shape in shapes):
+        return False
+    return num_samples * sum(shape.num_elements() for shape in shapes) <= _CACHE_BUDGET_BYTES
 
 
-def _decode_and_batch(dataset, split, preprocess, batch_size, drop_remainder):
-    def decode(*record):
-        image, label = split.decode(*record)
-        return preprocess(image), label
+def eval_dataset(split: DatasetSplit, example_fn: EvalExampleFn, batch_size: int) -> tf.data.Dataset:
+    """Every example of the split once, in order; the last batch may be smaller.
 
-    return _batch(dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE), batch_size, drop_remainder)
+    Labels of varying length (detection's boxes) are padded to the longest in
+    their batch.
+    """
 
+    def example(*record):
+        return example_fn(*split.decode(*record))
 
-def _batch(dataset, batch_size, drop_remainder):
-    return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    dataset = split.records().map(example, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)

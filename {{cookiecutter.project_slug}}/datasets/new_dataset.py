@@ -77,8 +77,16 @@ def download_and_convert(
     num_shards: int | None = None,
     image_size: tuple[int, int] | None = None,
     strict: bool = False,
+    force: bool = False,
+    progress=None,
 ) -> dict:
-    """Converts the images in ``source_dir`` into TFRecord shards in ``dataset_dir``."""
+    """Converts the images in ``source_dir`` into TFRecord shards in ``dataset_dir``.
+
+    To write records of your own instead, build them with
+    ``dataset_utils.image_to_tfexample`` (or your own features) and write them
+    with ``dataset_utils.DatasetWriter``: ``write_split`` per split, then
+    ``finish`` (labels.txt, then dataset_info.json, last).
+    """
     if source_dir is None:
         raise dataset_utils.DatasetError(
             f"{NAME} has no download: pass --source_dir=IMAGES, a folder of class folders."
@@ -92,6 +100,8 @@ def download_and_convert(
         num_shards=num_shards,
         image_size=image_size,
         strict=strict,
+        force=force,
+        progress=progress,
     )
 ''')
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from datasets import dataset_utils
+from datasets.splits import DatasetError, DatasetSplit
+from tasks import regression
 
 NAME = "sine"
 SPLITS_TO_SIZES = {"train": 10_000, "test": 1_000}
@@ -27,19 +28,19 @@ def make_data(split_name: str) -> tuple[np.ndarray, np.ndarray]:
     return x.astype(np.float32), y.astype(np.float32)
 
 
-def get_split(split_name: str, dataset_dir: str | None = None) -> dataset_utils.DatasetSplit:
+def get_split(split_name: str, dataset_dir: str | None = None) -> DatasetSplit:
     """Describes a split; ``dataset_dir`` is ignored (the data are made in code)."""
     del dataset_dir
     if split_name not in SPLITS_TO_SIZES:
-        raise dataset_utils.DatasetError(
+        raise DatasetError(
             f"dataset 'sine' has no split {split_name!r}; its splits are: {', '.join(SPLITS_TO_SIZES)}."
         )
     x, y = make_data(split_name)
-    return dataset_utils.DatasetSplit(
+    return DatasetSplit(
         dataset_name=NAME,
         split_name=split_name,
         num_samples=len(x),
-        task=dataset_utils.REGRESSION,
+        task=regression.NAME,
         num_classes=1,
         labels_to_names={},
         image_shape=(1,),

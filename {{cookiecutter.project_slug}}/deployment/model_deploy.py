@@ -24,6 +24,8 @@ import tempfile
 
 import tensorflow as tf
 
+from errors import UserError
+
 
 @dataclasses.dataclass(frozen=True)
 class DeploymentConfig:
@@ -40,7 +42,7 @@ class DeploymentConfig:
     tpu: str | None = None
 
 
-class DeploymentError(Exception):
+class DeploymentError(UserError):
     """The requested placement cannot be made here; the message says why."""
 
 

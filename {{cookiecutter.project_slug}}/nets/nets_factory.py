@@ -1,17 +1,20 @@
-"""Maps net names to one record each: builder, default size, preprocessing, task, recipe.
+"""Maps net names to one record each: builder, default size, preprocessing, task, training recipe.
 
 To add a net, write ``nets/<name>.py`` with a ``keras.Model`` whose call
-returns ``(logits, end_points)``, and add its record to ``networks_map``.
+returns ``(outputs, end_points)``, and add its record to ``networks_map``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from tensorflow import keras
 
+from errors import UserError
 from nets import applications, cifarnet, convnets, lenet, regression
+from tasks import classification
+from tasks import regression as regression_task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,42 +25,49 @@ class NetSpec:
       builder: ``builder(num_classes=..., weight_decay=...)`` returns the model.
       default_image_size: Input height and width (None for feature vectors).
       default_preprocessing: Name in ``preprocessing_factory``.
-      task: ``classification`` or ``regression`` (picks the loss and metrics).
-      default_optimizer: ``train.py --optimizer`` when the flag is not given.
-      default_learning_rate: ``train.py --learning_rate`` when not given.
+      task: The task it serves (a name in ``tasks.tasks_factory``).
+      recipe: ``train.py`` flag values that train this net from scratch, used
+        where the flag is not given (e.g. ``{"optimizer": "rmsprop",
+        "learning_rate": 0.01, "opt_epsilon": 1.0}``).
     """
 
     builder: Callable[..., keras.Model]
     default_image_size: int | None
     default_preprocessing: str
-    task: str = "classification"
-    default_optimizer: str = "momentum"
-    default_learning_rate: float = 0.01
+    task: str = classification.NAME
+    recipe: Mapping = dataclasses.field(default_factory=dict)
 
+
+_SGD = {"optimizer": "momentum", "learning_rate": 0.01}
 
 networks_map: dict[str, NetSpec] = {
-    "lenet": NetSpec(lenet.LeNet, 28, "lenet"),
-    "cifarnet": NetSpec(cifarnet.CifarNet, 32, "cifarnet"),
-    "alexnet_v2": NetSpec(convnets.AlexNetV2, 224, "vgg"),
-    "vgg_a": NetSpec(convnets.VggA, 224, "vgg"),
-    "vgg_16": NetSpec(applications.vgg_16, 224, "vgg"),
-    "vgg_19": NetSpec(applications.vgg_19, 224, "vgg"),
-    "inception_v3": NetSpec(applications.inception_v3, 299, "inception", default_optimizer="rmsprop"),
-    "resnet_v1_50": NetSpec(applications.resnet_v1_50, 224, "vgg"),
-    "resnet_v1_101": NetSpec(applications.resnet_v1_101, 224, "vgg"),
-    "resnet_v1_152": NetSpec(applications.resnet_v1_152, 224, "vgg"),
-    "resnet_v2_50": NetSpec(applications.resnet_v2_50, 224, "inception"),
-    "resnet_v2_101": NetSpec(applications.resnet_v2_101, 224, "inception"),
-    "resnet_v2_152": NetSpec(applications.resnet_v2_152, 224, "inception"),
-    "mobilenet_v1": NetSpec(applications.mobilenet_v1, 224, "inception", default_optimizer="rmsprop"),
-    "mobilenet_v2": NetSpec(applications.mobilenet_v2, 224, "inception", default_optimizer="rmsprop"),
+    "lenet": NetSpec(lenet.LeNet, 28, "lenet", recipe=_SGD),
+    "cifarnet": NetSpec(cifarnet.CifarNet, 32, "cifarnet", recipe=_SGD),
+    "alexnet_v2": NetSpec(convnets.AlexNetV2, 224, "vgg", recipe=_SGD),
+    "vgg_a": NetSpec(convnets.VggA, 224, "vgg", recipe=_SGD),
+    "vgg_16": NetSpec(applications.vgg_16, 224, "vgg", recipe=_SGD),
+    "vgg_19": NetSpec(applications.vgg_19, 224, "vgg", recipe=_SGD),
+    "inception_v3": NetSpec(
+        applications.inception_v3, 299, "inception", recipe={"optimizer": "rmsprop", "learning_rate": 0.01}
+    ),
+    "resnet_v1_50": NetSpec(applications.resnet_v1_50, 224, "vgg", recipe=_SGD),
+    "resnet_v1_101": NetSpec(applications.resnet_v1_101, 224, "vgg", recipe=_SGD),
+    "resnet_v1_152": NetSpec(applications.resnet_v1_152, 224, "vgg", recipe=_SGD),
+    "resnet_v2_50": NetSpec(applications.resnet_v2_50, 224, "inception", recipe=_SGD),
+    "resnet_v2_101": NetSpec(applications.resnet_v2_101, 224, "inception", recipe=_SGD),
+    "resnet_v2_152": NetSpec(applications.resnet_v2_152, 224, "inception", recipe=_SGD),
+    "mobilenet_v1": NetSpec(
+        applications.mobilenet_v1, 224, "inception", recipe={"optimizer": "rmsprop", "learning_rate": 0.01}
+    ),
+    "mobilenet_v2": NetSpec(
+        applications.mobilenet_v2, 224, "inception", recipe={"optimizer": "rmsprop", "learning_rate": 0.01}
+    ),
     "regression": NetSpec(
         regression.Regression,
         None,
         "identity",
-        "regression",
-        default_optimizer="adam",
-        default_learning_rate=0.003,
+        regression_task.NAME,
+        recipe={"optimizer": "adam", "learning_rate": 0.003},
     ),
 }
 
@@ -66,10 +76,10 @@ def get_net_spec(name: str) -> NetSpec:
     """Returns the record of net ``name``.
 
     Raises:
-      ValueError: ``name`` is unknown; the message lists the known names.
+      UserError: ``name`` is unknown; the message lists the known names.
     """
     if name not in networks_map:
-        raise ValueError(f"unknown net {name!r}; known nets: {', '.join(sorted(networks_map))}.")
+        raise UserError(f"unknown net {name!r}; known nets: {', '.join(sorted(networks_map))}.")
     return networks_map[name]
 
 
@@ -84,10 +94,10 @@ def get_network(name: str, num_classes: int, weight_decay: float = 0.0, **option
         keras.applications nets.
 
     Raises:
-      ValueError: unknown name, or an option the net does not take.
+      UserError: unknown name, or an option the net does not take.
     """
     builder = get_net_spec(name).builder
     try:
         return builder(num_classes=num_classes, weight_decay=weight_decay, **options)
     except TypeError as e:
-        raise ValueError(f"net {name!r} does not take {', '.join(options)}: {e}") from e
+        raise UserError(f"net {name!r} does not take {', '.join(options)}: {e}") from e

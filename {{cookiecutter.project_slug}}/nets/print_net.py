@@ -5,13 +5,11 @@ python -m nets.print_net --model_name=lenet [--num_classes=10] [--image_size=28]
 
 from __future__ import annotations
 
-import argparse
+from cli import flags, runner
 
-from deployment.tf_startup import import_tensorflow
+import tensorflow as tf
 
-tf = import_tensorflow()
-
-from nets import nets_factory  # noqa: E402
+from nets import nets_factory
 
 
 def describe(model_name: str, num_classes: int, image_size: int | None = None, channels: int = 1) -> str:
@@ -34,15 +32,19 @@ def describe(model_name: str, num_classes: int, image_size: int | None = None, c
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Print a net's structure.")
+def main(argv: list[str] | None = None) -> int:
+    parser = flags.make_parser("Print a net's structure.")
     parser.add_argument("--model_name", required=True, choices=sorted(nets_factory.networks_map))
-    parser.add_argument("--num_classes", type=int, default=10)
-    parser.add_argument("--image_size", type=int, default=None, help="Default: the net's own.")
-    parser.add_argument("--channels", type=int, default=1, help="Image channels (features for MLPs).")
-    args = parser.parse_args(argv)
-    print(describe(args.model_name, args.num_classes, args.image_size, args.channels))
+    parser.add_argument("--num_classes", type=flags.non_negative_int, default=10)
+    parser.add_argument("--image_size", type=flags.positive_int, default=None, help="Default: the net's own.")
+    parser.add_argument(
+        "--channels", type=flags.positive_int, default=1, help="Image channels (features for MLPs)."
+    )
+    args = flags.parse(parser, argv)
+    return runner.run(
+        lambda: print(describe(args.model_name, args.num_classes, args.image_size, args.channels))
+    )
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -10,7 +10,8 @@ def preprocess_image(
     output_height: int | None = None,
     output_width: int | None = None,
     is_training: bool = False,
+    seed: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """Returns ``image`` as float32; the other arguments keep the common signature."""
-    del output_height, output_width, is_training
+    del output_height, output_width, is_training, seed
     return tf.cast(image, tf.float32)

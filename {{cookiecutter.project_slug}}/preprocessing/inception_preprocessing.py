@@ -7,30 +7,42 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from preprocessing import random_ops
 
-def _distort_color(image: tf.Tensor) -> tf.Tensor:
+
+def distort_color(image: tf.Tensor, seed: tf.Tensor | None) -> tf.Tensor:
     """Brightness, saturation, hue and contrast in a random one of two orders; image in [0, 1]."""
+    order, brightness, saturation, hue, contrast = random_ops.split(seed, 5)
 
-    def order_a(x):
-        x = tf.image.random_brightness(x, max_delta=32.0 / 255.0)
-        x = tf.image.random_saturation(x, lower=0.5, upper=1.5)
-        x = tf.image.random_hue(x, max_delta=0.2)
-        return tf.image.random_contrast(x, lower=0.5, upper=1.5)
+    def bright(x):
+        return tf.image.stateless_random_brightness(x, max_delta=32.0 / 255.0, seed=brightness)
 
-    def order_b(x):
-        x = tf.image.random_saturation(x, lower=0.5, upper=1.5)
-        x = tf.image.random_brightness(x, max_delta=32.0 / 255.0)
-        x = tf.image.random_contrast(x, lower=0.5, upper=1.5)
-        return tf.image.random_hue(x, max_delta=0.2)
+    def saturate(x):
+        return tf.image.stateless_random_saturation(x, lower=0.5, upper=1.5, seed=saturation)
+
+    def shift_hue(x):
+        return tf.image.stateless_random_hue(x, max_delta=0.2, seed=hue)
+
+    def contrast_(x):
+        return tf.image.stateless_random_contrast(x, lower=0.5, upper=1.5, seed=contrast)
 
     if image.shape[-1] != 3:  # saturation and hue need colour
-        return tf.clip_by_value(tf.image.random_brightness(image, max_delta=32.0 / 255.0), 0.0, 1.0)
-    image = tf.cond(tf.random.uniform([]) < 0.5, lambda: order_a(image), lambda: order_b(image))
+        return tf.clip_by_value(bright(image), 0.0, 1.0)
+    first = tf.random.stateless_uniform([], order) < 0.5
+    image = tf.cond(
+        first,
+        lambda: contrast_(shift_hue(saturate(bright(image)))),
+        lambda: shift_hue(contrast_(bright(saturate(image)))),
+    )
     return tf.clip_by_value(image, 0.0, 1.0)
 
 
 def preprocess_image(
-    image: tf.Tensor, output_height: int, output_width: int, is_training: bool = False
+    image: tf.Tensor,
+    output_height: int,
+    output_width: int,
+    is_training: bool = False,
+    seed: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """Training: random crop covering 5-100% of the image, resize, flip, colour distortion.
 
@@ -39,9 +51,11 @@ def preprocess_image(
     channels = image.shape[-1]
     image = tf.image.convert_image_dtype(image, tf.float32)
     if is_training:
-        begin, size, _ = tf.image.sample_distorted_bounding_box(
+        box, flip, colour = random_ops.split(seed, 3)
+        begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
             tf.shape(image),
             bounding_boxes=tf.constant([[[0.0, 0.0, 1.0, 1.0]]]),
+            seed=box,
             min_object_covered=0.1,
             aspect_ratio_range=(0.75, 1.33),
             area_range=(0.05, 1.0),
@@ -51,8 +65,8 @@ def preprocess_image(
         image = tf.slice(image, begin, size)
         image = tf.image.resize(image, [output_height, output_width])
         image.set_shape([output_height, output_width, channels])
-        image = tf.image.random_flip_left_right(image)
-        image = _distort_color(image)
+        image = tf.image.stateless_random_flip_left_right(image, flip)
+        image = distort_color(image, colour)
     else:
         image = tf.image.central_crop(image, central_fraction=0.875)
         image = tf.image.resize(image, [output_height, output_width])

@@ -6,7 +6,11 @@ import tensorflow as tf
 
 
 def preprocess_image(
-    image: tf.Tensor, output_height: int, output_width: int, is_training: bool = False
+    image: tf.Tensor,
+    output_height: int,
+    output_width: int,
+    is_training: bool = False,
+    seed: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """Resizes ``image`` to the net's size if needed and maps [0, 255] to [-1, 1).
 
@@ -15,11 +19,12 @@ def preprocess_image(
       output_height: The net's input height.
       output_width: The net's input width.
       is_training: Unused: LeNet trains without augmentation, as in TF-Slim.
+      seed: Unused (no random augmentation).
 
     Returns:
       A float32 image [output_height, output_width, channels].
     """
-    del is_training
+    del is_training, seed
     image = tf.cast(image, tf.float32)
     # Dataset images already have the net's size; only images from elsewhere
     # (infer.py on a photo) pay for the resize.

@@ -1,8 +1,9 @@
 """Maps preprocessing names to their functions.
 
 Every function has TF-Slim's signature
-``preprocess_image(image, output_height, output_width, is_training)``.
-A net's record in ``nets/nets_factory.py`` names its default preprocessing.
+``preprocess_image(image, output_height, output_width, is_training)`` plus
+``seed``, the stateless seed of training's random augmentation. A net's
+record in ``nets/nets_factory.py`` names its default preprocessing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
+from errors import UserError
 from preprocessing import (
     cifarnet_preprocessing,
     identity_preprocessing,
@@ -30,11 +32,11 @@ preprocessing_fn_map: dict[str, Callable[..., tf.Tensor]] = {
 
 
 def get_preprocessing(name: str, is_training: bool = False) -> Callable[..., tf.Tensor]:
-    """Returns ``fn(image, output_height, output_width)`` for ``name``.
+    """Returns ``fn(image, output_height, output_width, seed=None)`` for ``name``.
 
     Raises:
-      ValueError: ``name`` is unknown; the message lists the known names.
+      UserError: ``name`` is unknown; the message lists the known names.
     """
     if name not in preprocessing_fn_map:
-        raise ValueError(f"unknown preprocessing {name!r}; known: {', '.join(sorted(preprocessing_fn_map))}.")
+        raise UserError(f"unknown preprocessing {name!r}; known: {', '.join(sorted(preprocessing_fn_map))}.")
     return functools.partial(preprocessing_fn_map[name], is_training=is_training)

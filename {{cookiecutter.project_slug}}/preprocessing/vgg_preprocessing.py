@@ -1,15 +1,21 @@
 """VGG preprocessing (TF-Slim's): aspect-preserving resize, crop, flip, mean subtraction.
 
 Also the default for ResNet v1, as in TF-Slim. Means are ImageNet's RGB means.
+TF-Slim resized the smaller side to 256-512 pixels for 224-pixel crops; here
+those sides scale with the output size (8/7 to 16/7 of it), the same at 224
+and still a whole-object crop when a net is trained at 32 pixels (a fixed
+256 would crop a 32-pixel patch out of a 256-pixel digit).
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
+from preprocessing import random_ops
+
 _RGB_MEANS = (123.68, 116.78, 103.94)
-_RESIZE_SIDE_MIN = 256
-_RESIZE_SIDE_MAX = 512
+_RESIZE_MIN = 256 / 224
+_RESIZE_MAX = 512 / 224
 
 
 def _aspect_preserving_resize(image: tf.Tensor, smallest_side: tf.Tensor) -> tf.Tensor:
@@ -18,28 +24,42 @@ def _aspect_preserving_resize(image: tf.Tensor, smallest_side: tf.Tensor) -> tf.
     return tf.image.resize(image, tf.cast(tf.round(shape * scale), tf.int32))
 
 
-def _subtract_means(image: tf.Tensor) -> tf.Tensor:
+def subtract_means(image: tf.Tensor) -> tf.Tensor:
     channels = image.shape[-1]
     means = _RGB_MEANS if channels == 3 else (sum(_RGB_MEANS) / 3,) * channels
     return image - tf.constant(means, tf.float32)
 
 
-def preprocess_image(
-    image: tf.Tensor, output_height: int, output_width: int, is_training: bool = False
+def crop(
+    image: tf.Tensor, output_height: int, output_width: int, is_training: bool, seed: tf.Tensor | None
 ) -> tf.Tensor:
-    """Training: smallest side to a random 256-512, random crop, flip; eval: 256, central crop.
-
-    Returns float32 [output_height, output_width, C] with the means subtracted.
-    """
-    image = tf.cast(image, tf.float32)
-    smallest = max(_RESIZE_SIDE_MIN, output_height, output_width)
+    """The resize, crop and flip of VGG preprocessing, on float pixels in [0, 255]."""
+    side = max(output_height, output_width)
+    smallest, largest = round(side * _RESIZE_MIN), round(side * _RESIZE_MAX)
     if is_training:
-        side = tf.random.uniform([], smallest, max(_RESIZE_SIDE_MAX, smallest) + 1, dtype=tf.int32)
-        image = _aspect_preserving_resize(image, side)
-        image = tf.image.random_crop(image, [output_height, output_width, tf.shape(image)[-1]])
-        image = tf.image.random_flip_left_right(image)
+        resize, crop_seed, flip = random_ops.split(seed, 3)
+        size = tf.random.stateless_uniform([], resize, smallest, largest + 1, dtype=tf.int32)
+        image = _aspect_preserving_resize(image, size)
+        image = tf.image.stateless_random_crop(
+            image, [output_height, output_width, tf.shape(image)[-1]], crop_seed
+        )
+        image = tf.image.stateless_random_flip_left_right(image, flip)
     else:
         image = _aspect_preserving_resize(image, smallest)
         image = tf.image.resize_with_crop_or_pad(image, output_height, output_width)
     image.set_shape([output_height, output_width, image.shape[-1]])
-    return _subtract_means(image)
+    return image
+
+
+def preprocess_image(
+    image: tf.Tensor,
+    output_height: int,
+    output_width: int,
+    is_training: bool = False,
+    seed: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """Training: smaller side to a random 8/7-16/7 of the size, random crop, flip; eval: 8/7, central crop.
+
+    Returns float32 [output_height, output_width, C] with the means subtracted.
+    """
+    return subtract_means(crop(tf.cast(image, tf.float32), output_height, output_width, is_training, seed))

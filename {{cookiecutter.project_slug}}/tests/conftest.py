@@ -1,13 +1,11 @@
 """Shared fixtures: TensorFlow is imported once, quietly; small data made on the spot."""
 
+import cli  # noqa: F401  (imports TensorFlow quietly, before anything else does)
+
 import pytest
 
-from deployment.tf_startup import import_tensorflow
-
-import_tensorflow()
-
-import train  # noqa: E402
-from datasets import mnist, synthetic_digits  # noqa: E402
+import train
+from datasets import mnist, synthetic_digits
 
 
 @pytest.fixture(scope="session")

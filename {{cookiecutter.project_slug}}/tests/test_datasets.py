@@ -1,5 +1,6 @@
 import gzip
 import itertools
+import json
 import os
 import shutil
 
@@ -7,7 +8,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from datasets import dataset_factory, dataset_utils, idx_format, input_pipeline, mnist, sine, synthetic_digits
+from datasets import (
+    converted,
+    dataset_factory,
+    dataset_utils,
+    idx_format,
+    input_pipeline,
+    mnist,
+    sine,
+    synthetic_digits,
+)
 
 
 def test_example_round_trips_through_the_decoder():
@@ -25,14 +35,16 @@ def test_label_file_round_trips(tmp_path):
 
 
 def test_sharded_writer_names_and_fills_every_shard(tmp_path):
-    count = dataset_utils.write_sharded_tfrecords(
-        (str(i).encode() for i in range(10)), str(tmp_path), "toy", "train", 3
-    )
+    writer = converted.DatasetWriter(str(tmp_path), "toy")
+    count = writer.write_split("train", (str(i).encode() for i in range(10)), 3)
     assert count == 10
     names = sorted(os.listdir(tmp_path))
     assert names == [f"toy_train-{i:05d}-of-00003.tfrecord" for i in range(3)]
     records = [r.numpy() for r in tf.data.TFRecordDataset([str(tmp_path / n) for n in names])]
     assert sorted(int(r) for r in records) == list(range(10))
+    info = writer.finish({0: "a"}, {"num_classes": 1, "image_shape": [1, 1, 1]})
+    assert info["splits"] == {"train": {"num_examples": 10, "num_shards": 3}}
+    assert json.loads((tmp_path / "dataset_info.json").read_text())["dataset"] == "toy"
 
 
 def test_interrupted_conversion_leaves_no_shard(tmp_path):
@@ -42,13 +54,13 @@ def test_interrupted_conversion_leaves_no_shard(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        dataset_utils.write_sharded_tfrecords(records(), str(tmp_path), "toy", "train", 2)
+        converted.DatasetWriter(str(tmp_path), "toy").write_split("train", records(), 2)
     assert os.listdir(tmp_path) == []
 
 
 def test_rewriting_with_fewer_shards_removes_the_old_ones(tmp_path):
-    dataset_utils.write_sharded_tfrecords([b"a"] * 4, str(tmp_path), "toy", "train", 4)
-    dataset_utils.write_sharded_tfrecords([b"a"] * 4, str(tmp_path), "toy", "train", 2)
+    converted.DatasetWriter(str(tmp_path), "toy").write_split("train", [b"a"] * 4, 4)
+    converted.DatasetWriter(str(tmp_path), "toy").write_split("train", [b"a"] * 4, 2)
     assert sorted(os.listdir(tmp_path)) == [f"toy_train-{i:05d}-of-00002.tfrecord" for i in range(2)]
 
 
@@ -64,7 +76,7 @@ def test_mnist_conversion_reads_back(mnist_dir):
 def test_mnist_conversion_again_is_a_no_op(mnist_dir, capsys):
     before = {n: os.path.getmtime(os.path.join(mnist_dir, n)) for n in os.listdir(mnist_dir)}
     mnist.download_and_convert(mnist_dir, source_dir="/nonexistent")
-    assert "already holds converted MNIST" in capsys.readouterr().out
+    assert "already holds converted mnist" in capsys.readouterr().out
     assert before == {n: os.path.getmtime(os.path.join(mnist_dir, n)) for n in os.listdir(mnist_dir)}
 
 
@@ -112,7 +124,7 @@ def test_unconverted_folder_says_how_to_convert(tmp_path):
 def test_missing_shard_is_reported(mnist_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(mnist_dir, copy)
-    os.remove(dataset_utils.shard_filename(str(copy), "mnist", "train", 0, 1))
+    os.remove(converted.shard_filename(str(copy), "mnist", "train", 0, 1))
     with pytest.raises(dataset_utils.DatasetError, match="1 of 1 shards of mnist/train are missing"):
         mnist.get_split("train", str(copy))
 
@@ -136,11 +148,16 @@ def test_sine_is_seeded_and_in_range():
     assert abs(residual.std() - 0.3) < 0.02
 
 
+def keep(image, label, seed):
+    del seed
+    return image, label
+
+
 def test_training_input_resumes_exactly_where_it_stopped():
     split = sine.get_split("train")
 
     def batches(start, n):
-        ds = input_pipeline.train_dataset(split, tf.identity, 64, seed=5, start_example=start)
+        ds = input_pipeline.train_dataset(split, keep, 64, seed=5, start_example=start)
         return [x.numpy() for x, _ in itertools.islice(ds, n)]
 
     # 160 batches of 64 cross the end of the first epoch (10,000 examples).
@@ -160,17 +177,19 @@ def split_x(split):
 
 def test_eval_input_reads_each_example_once_in_order(mnist_dir):
     split = mnist.get_split("test", mnist_dir)
-    labels = np.concatenate([y.numpy() for _, y in input_pipeline.eval_dataset(split, tf.identity, 64)])
+    labels = np.concatenate(
+        [y.numpy() for _, y in input_pipeline.eval_dataset(split, lambda x, y: (x, y), 64)]
+    )
     expected = [int(y) for _, y in split.records().map(split.decode)]
     assert labels.tolist() == expected
 
 
 def test_cached_image_input_also_resumes_exactly(mnist_dir):
     split = mnist.get_split("train", mnist_dir)  # 600 small images: decoded once and kept in memory
-    assert input_pipeline._decoded_bytes(split, split.num_samples) <= input_pipeline._CACHE_BUDGET_BYTES
+    assert input_pipeline._fits_in_memory(split, split.num_samples)
 
     def batches(start, n):
-        ds = input_pipeline.train_dataset(split, tf.identity, 16, seed=2, start_example=start)
+        ds = input_pipeline.train_dataset(split, keep, 16, seed=2, start_example=start)
         return [y.numpy() for _, y in itertools.islice(ds, n)]
 
     whole = batches(0, 50)  # 800 examples: past the first epoch

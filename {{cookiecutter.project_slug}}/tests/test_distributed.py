@@ -70,7 +70,9 @@ def test_mirrored_on_two_devices_follows_the_single_device_trajectory(tmp_path):
 
 def test_workers_shard_by_file_or_by_example_without_overlap(two_shard_mnist, mnist_dir):
     def labels_and_pixels(split, workers, index):
-        ds = input_pipeline.train_dataset(split, tf.identity, 1, num_workers=workers, worker_index=index)
+        ds = input_pipeline.train_dataset(
+            split, lambda x, y, seed: (x, y), 1, num_workers=workers, worker_index=index
+        )
         return [x.numpy().tobytes() for x, _ in itertools.islice(ds, split.num_samples // workers)]
 
     by_file = mnist.get_split("train", two_shard_mnist)

@@ -1,5 +1,6 @@
 """train.py, eval.py, infer.py and download_and_convert_data.py, called in-process."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -67,7 +68,7 @@ def test_lenet_learns_the_digits(lenet_dir, capsys):
     assert metrics["accuracy"] > 0.6  # chance is 0.1
     assert metrics["recall_at_5"] >= metrics["accuracy"]
     config = json.load(open(f"{lenet_dir}/train_config.json"))
-    assert config["labels_to_names"]["3"] == "three" and config["optimizer"] == "momentum"
+    assert config["labels_to_names"]["3"] == "three" and config["optimizer"]["optimizer"] == "momentum"
 
 
 def test_infer_classifies_pngs_and_reports_bad_files(lenet_dir, tmp_path, capsys):
@@ -110,8 +111,8 @@ def test_eval_refuses_flags_that_contradict_the_checkpoint(lenet_dir, capsys):
 
 def test_checkpoint_of_another_shape_is_refused_clearly(lenet_dir):
     path = checkpointing.resolve_checkpoint(lenet_dir)
-    config = {**checkpointing.read_config(path), "num_classes": 5}
-    net = checkpointing.build_net(config)
+    config = dataclasses.replace(checkpointing.read_config(path), num_classes=5)
+    net = config.build_net()
     with pytest.raises(checkpointing.CheckpointError, match="does not match net 'lenet' with 5 outputs"):
         checkpointing.restore(tf.train.Checkpoint(model=net), path, config, partial=True)
 

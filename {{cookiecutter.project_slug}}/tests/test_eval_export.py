@@ -119,7 +119,7 @@ def test_infer_takes_directories_and_globs_and_writes_csv(lenet_dir, tmp_path, c
             "--batch_size=2",
             str(tmp_path / "a"),
             str(tmp_path / "a" / "b" / "digit0_*.png"),
-            str(tmp_path / "nothing_*.png"),
+            str(tmp_path / "missing.png"),
         ]
     )
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
@@ -133,8 +133,16 @@ def test_infer_takes_directories_and_globs_and_writes_csv(lenet_dir, tmp_path, c
         "label_2",
         "score_2",
     ]
-    assert [r[0] for r in rows[1:]] == [p for p, _ in pngs] + [pngs[0][0], str(tmp_path / "nothing_*.png")]
+    assert [r[0] for r in rows[1:]] == [p for p, _ in pngs] + [pngs[0][0], str(tmp_path / "missing.png")]
     assert "file not found" in rows[-1][1] and code == 1
+
+
+def test_infer_refuses_an_empty_folder_and_a_pattern_matching_nothing(lenet_dir, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert infer.main([f"--checkpoint_path={lenet_dir}", str(tmp_path / "empty")]) == 2
+    assert "holds no image" in capsys.readouterr().err
+    assert infer.main([f"--checkpoint_path={lenet_dir}", str(tmp_path / "nothing_*.png")]) == 2
+    assert f"no file matches {tmp_path / 'nothing_*.png'}" in capsys.readouterr().err
 
 
 def test_saved_model_in_a_bare_process_agrees_with_infer(exported, lenet_dir, tmp_path, capsys):
@@ -175,7 +183,7 @@ def test_tflite_float_agrees_and_int8_stays_close(exported, lenet_dir, mnist_dir
     preprocess = functools.partial(
         preprocessing_factory.get_preprocessing("lenet"), output_height=28, output_width=28
     )
-    images, labels = next(iter(input_pipeline.eval_dataset(split, preprocess, 200)))
+    images, labels = next(iter(input_pipeline.eval_dataset(split, lambda x, y: (preprocess(x), y), 200)))
     serve = tf.saved_model.load(exported).signatures["serving_preprocessed"]
     reference = serve(images=images)["probabilities"].numpy()
     float_probs = _tflite_probabilities(os.path.join(exported, "model.tflite"), images.numpy())

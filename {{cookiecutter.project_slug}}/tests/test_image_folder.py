@@ -125,7 +125,7 @@ def test_converting_again_is_a_no_op_unless_overwrite(tmp_path, capsys):
     image_folder.convert("pets", source, data)
     stamp = os.path.getmtime(os.path.join(data, "dataset_info.json"))
     image_folder.convert("pets", source, data)
-    assert "already holds a finished conversion" in capsys.readouterr().out
+    assert "already holds converted pets" in capsys.readouterr().out
     assert os.path.getmtime(os.path.join(data, "dataset_info.json")) == stamp
     shutil.rmtree(os.path.join(source, "owl"))
     assert image_folder.convert("pets", source, data, overwrite=True)["num_classes"] == 2
@@ -184,7 +184,7 @@ def test_scaffold_writes_and_registers_a_module(tmp_path, monkeypatch):
     compile(source, path, "exec")
     assert 'NAME = "leaves"' in source and "${" not in source
     factory = (datasets_copy / "dataset_factory.py").read_text()
-    assert "import cifar10, dataset_utils, flowers, image_folder, leaves, mnist, sine" in factory
+    assert "import cifar10, converted, flowers, image_folder, leaves, mnist, sine" in factory
     assert '    "leaves": leaves,\n}' in factory
     with pytest.raises(ValueError, match="exists already"):
         new_dataset.create("leaves")
@@ -200,41 +200,85 @@ def _tar(path, members):
             tar.addfile(info, io.BytesIO(data))
 
 
-def test_cifar10_converts_from_a_local_archive(tmp_path):
+CIFAR_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def test_cifar10_converts_from_the_binary_archive(tmp_path):
     rng = np.random.default_rng(0)
-    rows = {f"data_batch_{i}": rng.integers(0, 256, (2, 3072), dtype=np.uint8) for i in range(1, 6)}
-    rows["test_batch"] = rng.integers(0, 256, (3, 3072), dtype=np.uint8)
-    members = {
-        f"cifar-10-batches-py/{name}": pickle.dumps(
-            {b"data": data, b"labels": [i % 10 for i in range(len(data))]}
-        )
-        for name, data in rows.items()
-    }
-    names = [
-        b"airplane",
-        b"automobile",
-        b"bird",
-        b"cat",
-        b"deer",
-        b"dog",
-        b"frog",
-        b"horse",
-        b"ship",
-        b"truck",
-    ]
-    members["cifar-10-batches-py/batches.meta"] = pickle.dumps({b"label_names": names})
-    _tar(tmp_path / cifar10.ARCHIVE, members)
+    rows = {f"data_batch_{i}": rng.integers(0, 256, (2, 3073), dtype=np.uint8) for i in range(1, 6)}
+    rows["test_batch"] = rng.integers(0, 256, (3, 3073), dtype=np.uint8)
+    for data in rows.values():
+        data[:, 0] = np.arange(len(data)) % 10  # the label byte
+    members = {f"cifar-10-batches-bin/{name}.bin": data.tobytes() for name, data in rows.items()}
+    members["cifar-10-batches-bin/batches.meta.txt"] = ("\n".join(CIFAR_NAMES) + "\n\n").encode()
+    _tar(tmp_path / cifar10.BINARY_ARCHIVE, members)
     info = cifar10.download_and_convert(str(tmp_path / "data"), source_dir=str(tmp_path))
     assert {k: v["num_examples"] for k, v in info["splits"].items()} == {"train": 10, "test": 3}
     split = cifar10.get_split("test", str(tmp_path / "data"))
     image, label = next(iter(split.records().map(split.decode)))
-    expected = rows["test_batch"][0].reshape(3, 32, 32).transpose(1, 2, 0)
+    expected = rows["test_batch"][0, 1:].reshape(3, 32, 32).transpose(1, 2, 0)
     np.testing.assert_array_equal(image.numpy(), expected)
     assert split.labels_to_names[int(label)] == "airplane"
 
 
+class _RunsCode:
+    """Unpickling this calls os.system: what a crafted batches.meta would do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("form", ["archive", "folder"])
+def test_a_crafted_pickle_runs_nothing(tmp_path, form):
+    marker = tmp_path / "ran"
+    members = {"cifar-10-batches-py/batches.meta": pickle.dumps({b"label_names": [_RunsCode(marker)]})}
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        members[f"cifar-10-batches-py/{name}"] = pickle.dumps(
+            {b"data": np.zeros((1, 3072), np.uint8), b"labels": [0]}
+        )
+    source = tmp_path / "source"
+    source.mkdir()
+    _tar(source / cifar10.PYTHON_ARCHIVE, members)
+    if form == "folder":
+        with tarfile.open(source / cifar10.PYTHON_ARCHIVE) as tar:
+            tar.extractall(source, filter="data")
+        (source / cifar10.PYTHON_ARCHIVE).unlink()
+    with pytest.raises(dataset_utils.DatasetError, match="not the published"):
+        cifar10.download_and_convert(str(tmp_path / "data"), source_dir=str(source))
+    assert not marker.exists()
+    # Even a file with the right checksum could only load what CIFAR-10's files hold.
+    with pytest.raises(pickle.UnpicklingError, match="refused to load .*system"):
+        cifar10._BatchUnpickler(io.BytesIO(pickle.dumps(_RunsCode(marker)))).load()
+    assert not marker.exists()
+
+
+def test_no_user_file_is_unpickled_evaluated_or_executed_unguarded():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = []
+    for folder, _, names in os.walk(root):
+        if "tests" in folder.split(os.sep) or ".venv" in folder:
+            continue
+        for name in names:
+            if name.endswith(".py"):
+                text = open(os.path.join(folder, name), encoding="utf-8").read()
+                for pattern in (
+                    "pickle.load(",
+                    "pickle.loads(",
+                    "yaml.load(",
+                    " eval(",
+                    " exec(",
+                    "shell=True",
+                ):
+                    if pattern in text:
+                        found.append(f"{name}: {pattern}")
+    assert found == []
+
+
 def test_a_truncated_archive_says_so(tmp_path):
-    (tmp_path / cifar10.ARCHIVE).write_bytes(b"\x1f\x8b\x08\x00 truncated")
+    (tmp_path / cifar10.BINARY_ARCHIVE).write_bytes(b"\x1f\x8b\x08\x00 truncated")
     with pytest.raises(dataset_utils.DatasetError, match="truncated or corrupt"):
         cifar10.download_and_convert(str(tmp_path / "data"), source_dir=str(tmp_path))
 

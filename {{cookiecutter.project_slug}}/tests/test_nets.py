@@ -1,7 +1,8 @@
 import pytest
 import tensorflow as tf
 
-from deployment import checkpointing
+from deployment import checkpointing, run_config
+from errors import UserError
 from nets import nets_factory, print_net
 
 # Built and trained at their full size only under `pytest -m slow` (seconds to minutes each on a CPU).
@@ -34,7 +35,7 @@ def test_every_net_builds_at_its_default_and_a_small_size(name):
         assert logits.shape == (2, _num_classes(spec)), size
         assert end_points and all(isinstance(k, str) for k in end_points)
         assert net.losses, "weight decay should add regularization losses"
-        checkpointing.check_checkpointable(net)
+        run_config.check_checkpointable(net)
     if spec.task == "classification":
         features, _ = nets_factory.get_network(name, 0)(_images(spec, size))
         assert (
@@ -89,7 +90,7 @@ def test_lenet_without_classes_returns_features():
 
 def test_unknown_net_lists_the_known_ones():
     with pytest.raises(
-        ValueError, match="unknown net 'resnet'; known nets: alexnet_v2, cifarnet, inception_v3"
+        UserError, match="unknown net 'resnet'; known nets: alexnet_v2, cifarnet, inception_v3"
     ):
         nets_factory.get_net_spec("resnet")
 
@@ -108,7 +109,7 @@ def test_a_layer_kept_in_a_list_is_refused():
     net = Listed()
     net(tf.zeros([1, 4]))
     with pytest.raises(checkpointing.CheckpointError, match="would not save"):
-        checkpointing.check_checkpointable(net)
+        run_config.check_checkpointable(net)
 
 
 def test_print_net_lists_layers_shapes_and_parameters():

@@ -1,6 +1,7 @@
 import pytest
 import tensorflow as tf
 
+from errors import UserError
 from preprocessing import preprocessing_factory
 
 
@@ -26,5 +27,5 @@ def test_lenet_resizes_images_of_another_size():
 
 
 def test_unknown_preprocessing_lists_the_known_ones():
-    with pytest.raises(ValueError, match="known: cifarnet, identity, inception, lenet, vgg"):
+    with pytest.raises(UserError, match="known: cifarnet, identity, inception, lenet, vgg"):
         preprocessing_factory.get_preprocessing("resnet")

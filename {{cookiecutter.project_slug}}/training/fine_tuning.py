@@ -38,7 +38,7 @@ def warm_start(
     """
     path = checkpointing.resolve_checkpoint(checkpoint_path)
     source_config = checkpointing.read_config(path)
-    source = checkpointing.build_net(source_config)
+    source = source_config.build_net()
     checkpointing.restore(
         checkpointing.weights_checkpoint(source, source_config), path, source_config, partial=True
     )
@@ -70,3 +70,20 @@ def warm_start(
             f"{', ...' if len(missing) > 5 else ''}); pass --ignore_missing_vars to start them from scratch."
         )
     return copied
+
+
+def trainable_variables(net: keras.Model, trainable_scopes: str | None) -> list:
+    """The net's variables that training updates: all, or those under ``trainable_scopes``.
+
+    Raises:
+      checkpointing.CheckpointError: the scopes match no variable (the message
+        shows how variables are named).
+    """
+    scopes = parse_scopes(trainable_scopes)
+    chosen = [v for v in net.trainable_variables if not scopes or in_scopes(v, scopes)]
+    if not chosen:
+        raise checkpointing.CheckpointError(
+            f"--trainable_scopes={trainable_scopes} matches no variable; they are named like "
+            f"{', '.join(key(v) for v in net.trainable_variables[:4])}, ..."
+        )
+    return chosen

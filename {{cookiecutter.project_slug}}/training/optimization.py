@@ -1,18 +1,34 @@
-"""Optimizers and learning-rate schedules from train.py's flags (TF-Slim's names, Keras 3 optimizers).
+"""Optimizers and learning-rate schedules from ``OptimizerSettings`` (TF-Slim's names, Keras 3 optimizers).
 
 Schedules are counted in epochs of the training split, as in TF-Slim, and
-may start with a linear warm-up.
+may start with a linear warm-up. The learning rate is always a schedule
+object, never a number: Keras stores a number as a variable in the
+checkpoint, and a resumed run would then silently keep the old rate instead
+of the one it was given.
 """
 
 from __future__ import annotations
 
-import argparse
-
 import tensorflow as tf
 from tensorflow import keras
 
+from deployment.run_config import OptimizerSettings
+
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "ftrl")
 DECAY_TYPES = ("fixed", "exponential", "polynomial", "cosine")
+
+
+class Constant(keras.optimizers.schedules.LearningRateSchedule):
+    """A fixed learning rate, as a schedule (see the module docstring)."""
+
+    def __init__(self, rate: float):
+        self.rate = rate
+
+    def __call__(self, step):
+        return tf.constant(self.rate, tf.float32)
+
+    def get_config(self):
+        return {"rate": self.rate}
 
 
 class WarmUp(keras.optimizers.schedules.LearningRateSchedule):
@@ -24,101 +40,76 @@ class WarmUp(keras.optimizers.schedules.LearningRateSchedule):
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
         warm = self.peak * (step + 1) / max(self.warmup_steps, 1)
-        after = (
-            self.schedule(tf.maximum(step - self.warmup_steps, 0))
-            if callable(self.schedule)
-            else self.schedule
+        return tf.where(
+            step < self.warmup_steps, warm, self.schedule(tf.maximum(step - self.warmup_steps, 0))
         )
-        return tf.where(step < self.warmup_steps, warm, after)
 
     def get_config(self):
         return {"warmup_steps": self.warmup_steps, "peak": self.peak}
 
 
-def learning_rate(args: argparse.Namespace, lr: float, steps_per_epoch: float):
-    """The schedule ``--learning_rate_decay_type`` names, in steps of the global batch."""
-    decay_steps = max(1, int(steps_per_epoch * args.num_epochs_per_decay))
-    warmup_steps = int(steps_per_epoch * args.warmup_epochs)
-    kind = args.learning_rate_decay_type
+def learning_rate(settings: OptimizerSettings, steps_per_epoch: float, max_steps: int | None = None):
+    """The schedule ``settings.learning_rate_decay_type`` names, in steps of the global batch.
+
+    Args:
+      settings: The optimizer settings.
+      steps_per_epoch: Steps of the global batch in one epoch of the training split.
+      max_steps: The run's last step; a cosine schedule ends there (without one,
+        after ``num_epochs_per_decay`` epochs).
+    """
+    lr = settings.learning_rate
+    decay_steps = max(1, int(steps_per_epoch * settings.num_epochs_per_decay))
+    warmup_steps = int(steps_per_epoch * settings.warmup_epochs)
+    kind = settings.learning_rate_decay_type
     if kind == "fixed":
-        schedule = lr
+        schedule = Constant(lr)
     elif kind == "exponential":
         schedule = keras.optimizers.schedules.ExponentialDecay(
-            lr, decay_steps, args.learning_rate_decay_factor, staircase=True
+            lr, decay_steps, settings.learning_rate_decay_factor, staircase=True
         )
     elif kind == "polynomial":
         schedule = keras.optimizers.schedules.PolynomialDecay(
-            lr, decay_steps, args.end_learning_rate, power=1.0
+            lr, decay_steps, settings.end_learning_rate, power=1.0
         )
-    else:  # cosine: to end_learning_rate over the run (or num_epochs_per_decay epochs without a last step)
-        total = (args.max_number_of_steps - warmup_steps) if args.max_number_of_steps else decay_steps
-        schedule = keras.optimizers.schedules.CosineDecay(
-            lr, max(1, total), alpha=args.end_learning_rate / lr
-        )
+    else:  # cosine: to end_learning_rate over the run
+        total = (max_steps - warmup_steps) if max_steps else decay_steps
+        alpha = settings.end_learning_rate / lr if lr else 0.0
+        schedule = keras.optimizers.schedules.CosineDecay(lr, max(1, total), alpha=alpha)
     return WarmUp(schedule, warmup_steps, lr) if warmup_steps else schedule
 
 
-def make_optimizer(name: str, lr, args: argparse.Namespace) -> keras.optimizers.Optimizer:
-    """Optimizer ``name`` at learning rate (or schedule) ``lr``; its settings from the flags."""
-    common = {"global_clipnorm": args.clip_gradient_norm or None}
+def make_optimizer(settings: OptimizerSettings, lr) -> keras.optimizers.Optimizer:
+    """Optimizer ``settings.optimizer`` at learning rate (or schedule) ``lr``."""
+    s = settings
+    common = {"global_clipnorm": s.clip_gradient_norm or None}
+    name = s.optimizer
     if name == "sgd":
         return keras.optimizers.SGD(lr, **common)
     if name == "momentum":
-        return keras.optimizers.SGD(lr, momentum=args.momentum, **common)
+        return keras.optimizers.SGD(lr, momentum=s.momentum, **common)
     if name == "rmsprop":
         return keras.optimizers.RMSprop(
-            lr, rho=args.rmsprop_decay, momentum=args.momentum, epsilon=args.opt_epsilon, **common
+            lr, rho=s.rmsprop_decay, momentum=s.momentum, epsilon=s.opt_epsilon, **common
         )
     if name == "adam":
         return keras.optimizers.Adam(
-            lr, beta_1=args.adam_beta1, beta_2=args.adam_beta2, epsilon=args.opt_epsilon, **common
+            lr, beta_1=s.adam_beta1, beta_2=s.adam_beta2, epsilon=s.opt_epsilon, **common
         )
     if name == "adamw":
         return keras.optimizers.AdamW(
-            lr, weight_decay=args.adamw_weight_decay, beta_1=args.adam_beta1, beta_2=args.adam_beta2,
-            epsilon=args.opt_epsilon, **common,
+            lr, weight_decay=s.adamw_weight_decay, beta_1=s.adam_beta1, beta_2=s.adam_beta2,
+            epsilon=s.opt_epsilon, **common,
         )  # fmt: skip
     if name == "adagrad":
         return keras.optimizers.Adagrad(
-            lr, initial_accumulator_value=args.adagrad_initial_accumulator_value, **common
+            lr, initial_accumulator_value=s.adagrad_initial_accumulator_value, **common
         )
     if name == "adadelta":
-        return keras.optimizers.Adadelta(lr, rho=args.adadelta_rho, epsilon=args.opt_epsilon, **common)
-    return keras.optimizers.Ftrl(
-        lr, learning_rate_power=args.ftrl_learning_rate_power,
-        initial_accumulator_value=args.ftrl_initial_accumulator_value,
-        l1_regularization_strength=args.ftrl_l1, l2_regularization_strength=args.ftrl_l2, **common,
-    )  # fmt: skip
-
-
-def add_flags(p: argparse.ArgumentParser) -> None:
-    """train.py's optimization flags (TF-Slim's names where TF-Slim had them)."""
-    p.add_argument("--optimizer", default=None, choices=OPTIMIZERS, help="Default: the net's own.")
-    p.add_argument("--learning_rate", type=float, default=None, help="Default: the net's own.")
-    p.add_argument("--learning_rate_decay_type", default="fixed", choices=DECAY_TYPES)
-    p.add_argument("--learning_rate_decay_factor", type=float, default=0.94, help="For exponential decay.")
-    p.add_argument("--num_epochs_per_decay", type=float, default=2.0, help="Epochs per decay step or period.")
-    p.add_argument("--end_learning_rate", type=float, default=0.0001, help="For polynomial and cosine decay.")
-    p.add_argument("--warmup_epochs", type=float, default=0.0, help="Linear warm-up before the schedule.")
-    p.add_argument("--momentum", type=float, default=0.9, help="For momentum and rmsprop.")
-    p.add_argument("--rmsprop_decay", type=float, default=0.9)
-    p.add_argument("--adam_beta1", type=float, default=0.9)
-    p.add_argument("--adam_beta2", type=float, default=0.999)
-    p.add_argument("--adamw_weight_decay", type=float, default=0.004, help="AdamW's decoupled decay.")
-    p.add_argument("--adagrad_initial_accumulator_value", type=float, default=0.1)
-    p.add_argument("--adadelta_rho", type=float, default=0.95)
-    p.add_argument("--ftrl_learning_rate_power", type=float, default=-0.5)
-    p.add_argument("--ftrl_initial_accumulator_value", type=float, default=0.1)
-    p.add_argument("--ftrl_l1", type=float, default=0.0)
-    p.add_argument("--ftrl_l2", type=float, default=0.0)
-    p.add_argument("--opt_epsilon", type=float, default=1e-7, help="For rmsprop, adam, adamw, adadelta.")
-    p.add_argument(
-        "--clip_gradient_norm", type=float, default=0.0, help="Clip gradients to this global norm (0: off)."
-    )
-    p.add_argument("--label_smoothing", type=float, default=0.0)
-    p.add_argument(
-        "--moving_average_decay",
-        type=float,
-        default=None,
-        help="Keep a moving average of the weights with this decay; eval, infer and export use it.",
-    )
+        return keras.optimizers.Adadelta(lr, rho=s.adadelta_rho, epsilon=s.opt_epsilon, **common)
+    if name == "ftrl":
+        return keras.optimizers.Ftrl(
+            lr, learning_rate_power=s.ftrl_learning_rate_power,
+            initial_accumulator_value=s.ftrl_initial_accumulator_value,
+            l1_regularization_strength=s.ftrl_l1, l2_regularization_strength=s.ftrl_l2, **common,
+        )  # fmt: skip
+    raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")

@@ -1,0 +1,222 @@
+"""Flags shared by the entry points, value checks at parse time, and config files.
+
+Every entry point builds its parser with ``make_parser`` and parses with
+``parse``, which adds two ways to give flags from a file (the command line
+overrides both):
+
+* ``--config=FILE``: a YAML or JSON mapping of flag names to values, e.g. a
+  file from ``experiments/``, or the ``train_config.json`` a run wrote (its
+  ``flags`` are taken, so ``train.py --config=<train_dir>/train_config.json
+  --train_dir=NEW`` runs it again). Unknown names are refused by name.
+* ``--flagfile=FILE``: ``--name=value`` lines, as absl's flagfiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import math
+import sys
+
+import tensorflow as tf
+import yaml
+
+from tasks import tasks_factory
+
+
+def make_parser(doc: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument(
+        "--config", default=None, help="A YAML or JSON file of flag values (flags given here win)."
+    )
+    p.add_argument("--flagfile", default=None, help="A file of --name=value lines (flags given here win).")
+    return p
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parses ``argv`` (default: the command line) after the values of --config and --flagfile."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _expand_flagfiles(parser, argv)
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--config", default=None)
+    config_path = early.parse_known_args(argv)[0].config
+    if config_path:
+        parser.set_defaults(**_config_defaults(parser, config_path))
+    return parser.parse_args(argv)
+
+
+def _expand_flagfiles(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Replaces each ``--flagfile=FILE`` with the flags in FILE (later flags override earlier)."""
+    expanded = []
+    for i, arg in enumerate(argv):
+        if arg.startswith("--flagfile="):
+            path = arg.split("=", 1)[1]
+        elif arg == "--flagfile" and i + 1 < len(argv):
+            path = argv[i + 1]
+        elif i > 0 and argv[i - 1] == "--flagfile":
+            continue
+        else:
+            expanded.append(arg)
+            continue
+        lines = _read(parser, path).splitlines()
+        expanded += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return expanded
+
+
+def _read(parser: argparse.ArgumentParser, path: str) -> str:
+    if not tf.io.gfile.exists(path):
+        parser.error(f"config file {path} not found")
+    with tf.io.gfile.GFile(path) as f:
+        return f.read()
+
+
+def _config_defaults(parser: argparse.ArgumentParser, path: str) -> dict:
+    """The flag values in a YAML/JSON file, checked and converted as the command line would be."""
+    try:
+        values = yaml.safe_load(_read(parser, path))
+    except yaml.YAMLError as e:
+        parser.error(f"{path} is not YAML or JSON: {e}")
+    if not isinstance(values, dict):
+        parser.error(f"{path} must hold a mapping of flag names to values")
+    actions = {a.dest: a for a in parser._actions if a.dest not in ("help", "config", "flagfile")}
+    if isinstance(values.get("flags"), dict) and "flags" not in actions:
+        values = values["flags"]  # a run record written by train.py: re-run its flags
+    unknown = sorted(set(values) - set(actions))
+    if unknown:
+        hints = [f"{k} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(k, actions, 1)) else k
+                 for k in unknown]  # fmt: skip
+        parser.error(f"{path}: unknown flag(s) {', '.join(hints)}; {parser.prog} --help lists the flags")
+    return {name: _convert(parser, actions[name], value, path) for name, value in values.items()}
+
+
+def _convert(parser: argparse.ArgumentParser, action: argparse.Action, value, path: str):
+    name = f"{path}: {action.dest}"
+    if value is None:
+        return None
+    if isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction):
+        if not isinstance(value, bool):
+            parser.error(f"{name} must be true or false, got {value!r}")
+        return value
+    if action.nargs in ("+", "*"):
+        values = value if isinstance(value, list) else [value]
+        return [_convert_one(parser, action, v, name) for v in values]
+    return _convert_one(parser, action, value, name)
+
+
+def _convert_one(parser, action, value, name):
+    if isinstance(value, dict | list | bool) and action.type is not None:
+        parser.error(f"{name}: {value!r} is not a valid value")
+    try:
+        converted = action.type(value if isinstance(value, str) else str(value)) if action.type else value
+    except (argparse.ArgumentTypeError, ValueError, TypeError) as e:
+        parser.error(f"{name}: {e}")
+    if action.choices is not None and converted not in action.choices:
+        parser.error(f"{name}: {converted!r} is not one of {', '.join(map(str, action.choices))}")
+    return converted
+
+
+# --- Value checks: a bad value is refused before TensorFlow does any work ----------
+
+
+def positive_int(text: str) -> int:
+    return _checked(int, text, lambda v: v > 0, "a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    return _checked(int, text, lambda v: v >= 0, "an integer >= 0")
+
+
+def positive_float(text: str) -> float:
+    return _checked(float, text, lambda v: math.isfinite(v) and v > 0, "a positive number")
+
+
+def non_negative_float(text: str) -> float:
+    return _checked(float, text, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+
+
+def finite_float(text: str) -> float:
+    return _checked(float, text, math.isfinite, "a finite number")
+
+
+def fraction(text: str) -> float:
+    return _checked(float, text, lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]")
+
+
+def _checked(kind, text: str, ok, what: str):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
+# --- Flag groups shared by the entry points --------------------------------------------
+
+
+def add_dataset_flags(p: argparse.ArgumentParser, split: str, from_checkpoint: bool = False) -> None:
+    """--dataset_name, --dataset_split_name, --dataset_dir."""
+    known = "a registered dataset or the name of images converted into --dataset_dir"
+    p.add_argument(
+        "--dataset_name",
+        default=None if from_checkpoint else "mnist",
+        help=f"Default: the checkpoint's ({known})." if from_checkpoint else f"{known.capitalize()}.",
+    )
+    p.add_argument("--dataset_split_name", default=split, help=f"Default: {split}.")
+    p.add_argument(
+        "--dataset_dir",
+        default=None,
+        help="The converted dataset" + (" (default: the one training used)." if from_checkpoint else "."),
+    )
+
+
+def add_checkpoint_flag(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument(
+        "--checkpoint_path",
+        required=required,
+        help="A checkpoint file prefix (ckpt-N), or a directory: its latest checkpoint "
+        "(<train_dir>/best for the best one).",
+    )
+
+
+def add_batch_size_flag(p: argparse.ArgumentParser, default: int, help: str = "Examples per batch.") -> None:
+    p.add_argument("--batch_size", type=positive_int, default=default, help=help)
+
+
+def add_device_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--num_clones",
+        type=positive_int,
+        default=1,
+        help="Model copies on this machine, one per GPU (with --clone_on_cpu: logical CPU devices).",
+    )
+    p.add_argument("--clone_on_cpu", action="store_true", help="Put the clones on CPU devices.")
+    p.add_argument("--tpu", default=None, help="Train on this TPU (name or address; 'local' on a TPU VM).")
+
+
+def add_task_flags(p: argparse.ArgumentParser, serving_only: bool = False) -> None:
+    """Every registered task's own settings (e.g. detection's thresholds), one group per task.
+
+    With ``serving_only``, only those that eval, infer and export may change;
+    their default there is the checkpoint's value.
+    """
+    for task in tasks_factory.tasks_map.values():
+        options = [o for o in task.options if o.at_serving or not serving_only]
+        if not options:
+            continue
+        group = p.add_argument_group(f"{task.name} settings")
+        for option in options:
+            group.add_argument(
+                f"--{option.name}",
+                type=option.type,
+                default=None,
+                help=f"{option.help} Default: "
+                + ("the checkpoint's." if serving_only else f"{option.default}."),
+            )
+
+
+def task_overrides(args: argparse.Namespace) -> dict:
+    """The task settings given on the command line (None: not given)."""
+    names = {o.name for t in tasks_factory.tasks_map.values() for o in t.options}
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}

@@ -1,0 +1,242 @@
+"""train.py's flags, and the run record made from them.
+
+Flags that a net's recipe sets (the optimizer and its settings, weight decay)
+default to None here: a value not given comes from the net's record
+(``NetSpec.recipe``), and only then from the optimizer's own default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+
+from cli import flags
+
+from datasets.splits import DatasetSplit
+from deployment.run_config import OptimizerSettings, RunConfig
+from errors import UserError
+from nets import nets_factory
+from preprocessing import preprocessing_factory
+from tasks import tasks_factory
+from training import optimization
+
+
+def add_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--train_dir",
+        default=None,
+        help="Where checkpoints and summaries go (default: checkpoints/<dataset_name>_<model_name>).",
+    )
+    flags.add_dataset_flags(p, split="train")
+    p.add_argument(
+        "--preprocessing_name",
+        default=None,
+        choices=sorted(preprocessing_factory.preprocessing_fn_map),
+        help="Default: the net's own.",
+    )
+    p.add_argument(
+        "--train_image_size", type=flags.positive_int, default=None, help="Default: the net's own."
+    )
+    flags.add_batch_size_flag(
+        p,
+        32,
+        "Examples per step on each replica (device); the global batch is this times the number "
+        "of replicas, and --learning_rate applies to the global batch's mean loss.",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="Seeds the initial weights, dropout, input order and augmentation.",
+    )
+
+    _add_net_flags(p.add_argument_group("net"))
+    _add_fine_tuning_flags(
+        p.add_argument_group("fine-tuning (used only while --train_dir holds no checkpoint, as in TF-Slim)")
+    )
+    _add_optimization_flags(p.add_argument_group("optimization (defaults: the net's recipe)"))
+    flags.add_task_flags(p)
+    _add_loop_flags(p.add_argument_group("loop, logging and checkpoints"))
+    flags.add_device_flags(p)
+
+
+def _add_net_flags(net) -> None:
+    net.add_argument("--model_name", default="lenet", choices=sorted(nets_factory.networks_map))
+    net.add_argument(
+        "--weight_decay",
+        type=flags.non_negative_float,
+        default=None,
+        help="L2 coefficient: adds weight_decay * sum(w**2) / 2, as TF-Slim. "
+        "Default: the net's recipe, else 4e-5.",
+    )
+    net.add_argument(
+        "--mixed_precision",
+        default=None,
+        choices=("bfloat16", "float16"),
+        help="Compute in bfloat16 (CPUs with bf16 instructions, GPUs) or float16 (GPUs); "
+        "weights, logits and loss stay float32.",
+    )
+    net.add_argument(
+        "--pretrained",
+        default=None,
+        choices=("imagenet",),
+        help="keras.applications nets: start from ImageNet weights (downloads them; needs 3-channel images).",
+    )
+
+
+def _add_fine_tuning_flags(tune) -> None:
+    tune.add_argument(
+        "--checkpoint_path", default=None, help="Start from this checkpoint (file or directory)."
+    )
+    tune.add_argument(
+        "--checkpoint_exclude_scopes",
+        default=None,
+        help="Comma-separated scopes not to take from it, e.g. Logits.",
+    )
+    tune.add_argument(
+        "--trainable_scopes", default=None, help="Comma-separated scopes to train (default: all)."
+    )
+    tune.add_argument(
+        "--ignore_missing_vars",
+        action="store_true",
+        help="Start variables the checkpoint lacks from scratch.",
+    )
+
+
+def _add_loop_flags(loop) -> None:
+    loop.add_argument(
+        "--max_number_of_steps",
+        type=flags.positive_int,
+        default=None,
+        help="Stop at this global step (default: train until interrupted).",
+    )
+    loop.add_argument("--log_every_n_steps", type=flags.positive_int, default=10)
+    loop.add_argument("--save_interval_secs", type=flags.non_negative_float, default=600)
+    loop.add_argument("--keep_checkpoint_max", type=flags.positive_int, default=5)
+
+
+def _add_optimization_flags(g) -> None:
+    defaults = OptimizerSettings()
+    g.add_argument("--optimizer", default=None, choices=optimization.OPTIMIZERS)
+    g.add_argument("--learning_rate", type=flags.non_negative_float, default=None)
+    g.add_argument("--learning_rate_decay_type", default=None, choices=optimization.DECAY_TYPES)
+    g.add_argument(
+        "--learning_rate_decay_factor", type=flags.positive_float, default=None, help="For exponential decay."
+    )
+    g.add_argument(
+        "--num_epochs_per_decay",
+        type=flags.positive_float,
+        default=None,
+        help="Epochs per decay step or period.",
+    )
+    g.add_argument(
+        "--end_learning_rate",
+        type=flags.non_negative_float,
+        default=None,
+        help="For polynomial and cosine decay.",
+    )
+    g.add_argument(
+        "--warmup_epochs",
+        type=flags.non_negative_float,
+        default=None,
+        help="Linear warm-up before the schedule.",
+    )
+    g.add_argument(
+        "--momentum", type=flags.non_negative_float, default=None, help="For momentum and rmsprop."
+    )
+    for name in ("rmsprop_decay", "adam_beta1", "adam_beta2", "adadelta_rho"):
+        g.add_argument(f"--{name}", type=flags.fraction, default=None)
+    g.add_argument(
+        "--adamw_weight_decay", type=flags.non_negative_float, default=None, help="AdamW's decoupled decay."
+    )
+    for name in ("adagrad_initial_accumulator_value", "ftrl_initial_accumulator_value", "ftrl_l1", "ftrl_l2"):
+        g.add_argument(f"--{name}", type=flags.non_negative_float, default=None)
+    g.add_argument("--ftrl_learning_rate_power", type=flags.finite_float, default=None)
+    g.add_argument(
+        "--opt_epsilon", type=flags.positive_float, default=None, help="For rmsprop, adam, adamw, adadelta."
+    )
+    g.add_argument(
+        "--clip_gradient_norm",
+        type=flags.non_negative_float,
+        default=None,
+        help="Clip gradients to this global norm (0: off).",
+    )
+    g.add_argument(
+        "--moving_average_decay",
+        type=flags.fraction,
+        default=None,
+        help="Keep a moving average of the weights with this decay; eval, infer and export use it.",
+    )
+    for action in g._group_actions:
+        name = action.dest
+        if hasattr(defaults, name) and action.help is not None:
+            action.help += f" Default: the net's recipe, else {getattr(defaults, name)}."
+        elif hasattr(defaults, name):
+            action.help = f"Default: the net's recipe, else {getattr(defaults, name)}."
+
+
+def parse(doc: str, argv: list[str] | None) -> argparse.Namespace:
+    p = flags.make_parser(doc)
+    add_flags(p)
+    args = flags.parse(p, argv)
+    if args.train_dir is None:
+        args.train_dir = os.path.join("checkpoints", f"{args.dataset_name}_{args.model_name}")
+    return args
+
+
+def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
+    """The run record of these flags on this dataset split (recipe defaults filled in).
+
+    Raises:
+      UserError: the net does another task than the dataset.
+    """
+    spec = nets_factory.get_net_spec(args.model_name)
+    if spec.task != split.task:
+        same = ", ".join(n for n, s in nets_factory.networks_map.items() if s.task == split.task)
+        raise UserError(
+            f"net {args.model_name!r} does {spec.task} but dataset {args.dataset_name!r} "
+            f"is {split.task}; pick a {split.task} net (known nets: {same})."
+        )
+    task = tasks_factory.get_task(split.task)
+
+    def pick(name, default):
+        given = getattr(args, name)
+        return given if given is not None else spec.recipe.get(name, default)
+
+    optimizer = OptimizerSettings(
+        **{f.name: pick(f.name, f.default) for f in dataclasses.fields(OptimizerSettings)}
+    )
+    recorded = {k: v for k, v in vars(args).items() if k not in ("config", "flagfile")}
+    return RunConfig(
+        model_name=args.model_name,
+        dataset_name=args.dataset_name,
+        dataset_dir=absolute(args.dataset_dir),
+        dataset_split_name=args.dataset_split_name,
+        task=split.task,
+        num_classes=split.num_classes,
+        labels_to_names=dict(split.labels_to_names),
+        image_shape=tuple(split.image_shape),
+        image_size=args.train_image_size or spec.default_image_size,
+        preprocessing_name=args.preprocessing_name or spec.default_preprocessing,
+        optimizer=optimizer,
+        weight_decay=pick("weight_decay", 0.00004),
+        moving_average_decay=pick("moving_average_decay", None),
+        mixed_precision=args.mixed_precision,
+        pretrained=args.pretrained,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        trainable_scopes=args.trainable_scopes,
+        task_options={
+            **task.option_defaults(),
+            **{k: v for k, v in flags.task_overrides(args).items() if k in task.option_defaults()},
+        },
+        flags=recorded,
+    )
+
+
+def absolute(path: str | None) -> str | None:
+    """A local path made absolute; a file-system URL (gs://, s3://, ram://) as it is."""
+    if path is None or "://" in path:
+        return path
+    return os.path.abspath(path)

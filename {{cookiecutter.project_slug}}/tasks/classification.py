@@ -1,0 +1,130 @@
+"""Classification: one class per image; softmax cross-entropy; accuracy and a confusion matrix."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from metrics import confusion_matrix
+from tasks.task_spec import IMAGES, TaskOption, TaskSpec
+
+NAME = "classification"
+
+
+def train_example(image, label, preprocess, seed, config):
+    del config
+    return preprocess(image, seed=seed), label
+
+
+def eval_example(image, label, preprocess, config):
+    del config
+    return preprocess(image), label
+
+
+def loss(labels, outputs, options, training):
+    """Per-example softmax cross-entropy in float32 (smoothed labels while training)."""
+    logits = tf.cast(outputs, tf.float32)
+    smoothing = options.get("label_smoothing", 0.0) if training else 0.0
+    if smoothing:
+        one_hot = tf.one_hot(labels, tf.shape(logits)[-1])
+        return tf.keras.losses.categorical_crossentropy(
+            one_hot, logits, from_logits=True, label_smoothing=smoothing
+        )
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+
+
+class Metrics:
+    """Accuracy, recall@k, per-class precision and recall, and the confusion matrix (with its PNG)."""
+
+    def __init__(self, config):
+        self.num_classes = config.num_classes
+        self.names = [config.labels_to_names.get(k, str(k)) for k in range(self.num_classes)]
+        self.top_k = min(5, self.num_classes)
+        self.matrix = np.zeros([self.num_classes] * 2, np.int64)
+        self.in_top_k = 0
+
+    def batch(self, labels, outputs):
+        logits = tf.cast(outputs, tf.float32)
+        return {
+            "in_top_k": tf.reduce_sum(tf.cast(tf.math.in_top_k(labels, logits, k=self.top_k), tf.int64)),
+            "matrix": tf.math.confusion_matrix(
+                labels, tf.argmax(logits, axis=-1), num_classes=self.num_classes, dtype=tf.int64
+            ),
+        }
+
+    def update(self, reduced):
+        self.matrix += reduced["matrix"]
+        self.in_top_k += int(reduced["in_top_k"])
+
+    def result(self, eval_dir, step):
+        metrics = {
+            **confusion_matrix.metrics(self.matrix, self.names),
+            f"recall_at_{self.top_k}": self.in_top_k / max(int(self.matrix.sum()), 1),
+        }
+        if eval_dir:
+            picture = os.path.join(eval_dir, f"confusion_matrix-{step}.png")
+            confusion_matrix.write_png(self.matrix, self.names, picture)
+            metrics["confusion_matrix_png"] = picture
+        return metrics
+
+
+def serve(outputs, config, top_k):
+    """Probabilities [batch, classes], and the top ``class_ids``, ``labels`` and ``scores`` [batch, k]."""
+    probabilities = tf.nn.softmax(tf.cast(outputs, tf.float32))
+    scores, class_ids = tf.math.top_k(probabilities, k=min(top_k, config.num_classes))
+    names = tf.constant([config.labels_to_names.get(k, str(k)) for k in range(config.num_classes)])
+    return {
+        "probabilities": probabilities,
+        "class_ids": class_ids,
+        "labels": tf.gather(names, class_ids),
+        "scores": scores,
+    }
+
+
+def format_result(row, config, request):
+    del config
+    k = request.get("top_k") or len(row["class_ids"])
+    return {
+        "predictions": [
+            {"class_id": int(c), "label": _text(label), "score": float(s)}
+            for c, label, s in list(zip(row["class_ids"], row["labels"], row["scores"], strict=True))[:k]
+        ]
+    }
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def csv_header(top_k):
+    return [f"{field}_{rank}" for rank in range(1, top_k + 1) for field in ("class_id", "label", "score")]
+
+
+def csv_rows(result):
+    return [[v for p in result["predictions"] for v in (p["class_id"], p["label"], p["score"])]]
+
+
+TASK = TaskSpec(
+    name=NAME,
+    requests=IMAGES,
+    train_example=train_example,
+    eval_example=eval_example,
+    loss=loss,
+    metrics=Metrics,
+    better={"accuracy": True, "loss": False, "recall_at_5": True},
+    best_metric="accuracy",
+    serve=serve,
+    format_result=format_result,
+    csv_header=csv_header,
+    csv_rows=csv_rows,
+    options=(
+        TaskOption(
+            "label_smoothing",
+            float,
+            0.0,
+            "Spread this much of each label's probability over the other classes while training.",
+        ),
+    ),
+)
