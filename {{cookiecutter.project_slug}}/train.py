@@ -4,9 +4,20 @@
         --train_dir=checkpoints/lenet --max_number_of_steps=1000
 
 Training resumes by itself from the latest checkpoint in --train_dir: the step,
-the optimizer state and the input position carry on, so running again with a
-larger --max_number_of_steps continues where the last run stopped. Ctrl-C
-saves a checkpoint before it exits.
+the optimizer state, the input position and every random state carry on, so
+running again with a larger --max_number_of_steps continues where the last
+run stopped, exactly as if it had never stopped. On resume, the net, the
+dataset and its classes, the image size, preprocessing, optimizer, mixed
+precision, trainable scopes, moving average (on or off) and seed are fixed
+for the run (another value is refused, with how to start a new run from the
+checkpoint instead); the optimizer's settings, the learning-rate schedule,
+weight and batch-norm decay, the task's settings, the batch size, the
+dataset's folder and the loop's flags may change, and the new values are
+applied and recorded.
+
+SIGTERM (a cluster's eviction, ``timeout``) and Ctrl-C save a checkpoint and
+exit (143 and 130). A non-finite loss stops training without saving it. One
+trainer at a time holds --train_dir (``.train.lock``).
 
 On several machines, run the same command on each with its TF_CONFIG (see the
 README, or ``python -m deployment.launch_local`` for local workers); only the
@@ -26,10 +37,10 @@ from cli import runner, train_flags
 
 import tensorflow as tf
 
-from datasets import dataset_factory, input_pipeline
-from deployment import checkpointing, model_deploy
-from deployment.run_config import CheckpointError, RunConfig
-from training import fine_tuning, optimization
+from datasets import converted, dataset_factory, input_pipeline
+from deployment import checkpointing, model_deploy, run_config
+from errors import UserError
+from training import fine_tuning, optimization, signals, train_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
-    # --- Run record: flags, dataset split, net -------------------------------------
+    # --- Run record: flags, dataset split, devices ------------------------------------
     # Device placement first: splitting the CPU must happen before any TF op.
     strategy = model_deploy.create_strategy(
         model_deploy.DeploymentConfig(args.num_clones, args.clone_on_cpu, args.tpu)
@@ -45,156 +56,180 @@ def train(args: argparse.Namespace) -> int:
     split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
     config = train_flags.run_config(args, split)
     task = config.task_spec
-    tf.keras.utils.set_random_seed(config.seed)
-    # Float32 unless asked: the policy is global, so set it either way.
-    tf.keras.mixed_precision.set_global_policy(
-        f"mixed_{config.mixed_precision}" if config.mixed_precision else "float32"
-    )
-    global_batch = config.batch_size * strategy.num_replicas_in_sync
-
-    # --- Net, optimizer, checkpoint -----------------------------------------------
-    steps_per_epoch = split.num_samples / global_batch
-    with strategy.scope():
-        net = config.build_net(weights=config.pretrained)
-        train_vars = fine_tuning.trainable_variables(net, config.trainable_scopes)
-        learning_rate = optimization.learning_rate(
-            config.optimizer, steps_per_epoch, args.max_number_of_steps
-        )
-        optimizer = optimization.make_optimizer(config.optimizer, learning_rate)
-        if config.mixed_precision == "float16":
-            optimizer = tf.keras.optimizers.LossScaleOptimizer(optimizer)
-        optimizer.build(train_vars)
-        # The moving average lives in a second copy of the net, saved as "ema_model".
-        ema_net = config.build_net() if config.moving_average_decay else None
-        step = tf.Variable(0, dtype=tf.int64, trainable=False)
-        examples_seen = tf.Variable(0, dtype=tf.int64, trainable=False)
-    config_var = tf.Variable(config.to_json(), trainable=False)
-    checkpoint = tf.train.Checkpoint(
-        model=net, optimizer=optimizer, step=step, examples_seen=examples_seen, config=config_var,
-        rng=checkpointing.random_states(net), **({"ema_model": ema_net} if ema_net else {}),
-    )  # fmt: skip
     # Every worker resumes from --train_dir and takes part in saving, but only
     # the chief's checkpoints land there; the others write to a temporary folder.
     write_dir = model_deploy.WriteDir(args.train_dir, strategy)
-    manager = tf.train.CheckpointManager(checkpoint, write_dir.path, args.keep_checkpoint_max)
-    latest = tf.train.latest_checkpoint(args.train_dir)
-    if latest:
-        _check_same_run(checkpointing.read_config(latest), config, args.train_dir)
-        checkpointing.restore(checkpoint, latest, config, partial=False)
-        config_var.assign(config.to_json())
-        print(f"Resuming from {latest} at step {int(step.numpy())}")
-    elif args.checkpoint_path:
-        copied = fine_tuning.warm_start(
-            net,
-            args.checkpoint_path,
-            fine_tuning.parse_scopes(args.checkpoint_exclude_scopes),
-            args.ignore_missing_vars,
-        )
-        print(
-            f"Fine-tuning from {args.checkpoint_path}: {copied} variables taken, the rest start from scratch"
-        )
-    if ema_net is not None and not latest:
-        for average, weight in zip(ema_net.weights, net.weights, strict=True):
-            average.assign(weight)
     if write_dir.chief:
-        tf.io.gfile.makedirs(args.train_dir)
-        _write_json(os.path.join(args.train_dir, "train_config.json"), config)
-    max_steps = args.max_number_of_steps or sys.maxsize
-    if int(step.numpy()) >= max_steps:
-        print(
-            f"{args.train_dir} is already at step {int(step.numpy())} >= --max_number_of_steps={max_steps}."
+        model_deploy.make_train_dir(args.train_dir)
+    with (
+        train_dir.TrainDirLock(args.train_dir, enabled=write_dir.chief) as lock,
+        signals.StopSignals() as stop,
+    ):
+        if write_dir.chief:
+            for path in train_dir.remove_leftovers(args.train_dir):
+                print(f"Removed {path}, left by an interrupted save")
+        converted.verify_split(split)  # a short or corrupt shard fails here, by name
+        latest = tf.train.latest_checkpoint(args.train_dir)
+        changes = (
+            run_config.resume_changes(checkpointing.read_config(latest), config, args.train_dir)
+            if latest
+            else []
         )
-        write_dir.cleanup()
-        return 0
-
-    # --- Input pipeline -----------------------------------------------------------
-    preprocess = config.preprocess(is_training=True)
-    start_example = int(examples_seen.numpy())
-
-    def example(image, label, seed):
-        return task.train_example(image, label, preprocess, seed, config)
-
-    def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
-        # One pipeline per worker, each batching for its own replicas.
-        return input_pipeline.train_dataset(
-            split,
-            example,
-            context.get_per_replica_batch_size(global_batch),
-            seed=config.seed,
-            start_example=start_example,
-            num_workers=context.num_input_pipelines,
-            worker_index=context.input_pipeline_id,
+        tf.keras.utils.set_random_seed(config.seed)
+        # Float32 unless asked: the policy is global, so set it either way.
+        tf.keras.mixed_precision.set_global_policy(
+            f"mixed_{config.mixed_precision}" if config.mixed_precision else "float32"
         )
+        global_batch = config.batch_size * strategy.num_replicas_in_sync
 
-    iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-
-    # --- Train step: several steps per call keep Python out of the hot loop ----------
-    options = dict(config.task_options)
-
-    def step_fn(inputs, targets):
-        with tf.GradientTape() as tape:
-            outputs, _ = net(inputs, training=True)
-            loss = tf.nn.compute_average_loss(
-                task.loss(targets, outputs, options, True), global_batch_size=global_batch
+        # --- Net, optimizer, checkpoint ---------------------------------------------------
+        steps_per_epoch = split.num_samples / global_batch
+        with strategy.scope():
+            net = config.build_net(weights=config.pretrained)
+            train_vars = fine_tuning.trainable_variables(net, config.trainable_scopes)
+            learning_rate = optimization.learning_rate(
+                config.optimizer, steps_per_epoch, args.max_number_of_steps
             )
-            if net.losses:
-                loss += tf.nn.scale_regularization_loss(
-                    tf.add_n([tf.cast(x, tf.float32) for x in net.losses])
-                )
-            scaled = optimizer.scale_loss(loss) if config.mixed_precision == "float16" else loss
-        grads = tape.gradient(scaled, train_vars)
-        optimizer.apply_gradients(zip(grads, train_vars, strict=True))
-        return loss
+            optimizer = optimization.make_optimizer(config.optimizer, learning_rate)
+            if config.mixed_precision == "float16":
+                optimizer = tf.keras.optimizers.LossScaleOptimizer(optimizer)
+            optimizer.build(train_vars)
+            # The moving average lives in a second copy of the net, saved as "ema_model".
+            ema_net = config.build_net() if config.moving_average_decay else None
+            step = tf.Variable(0, dtype=tf.int64, trainable=False)
+            examples_seen = tf.Variable(0, dtype=tf.int64, trainable=False)
+        config_var = tf.Variable(config.to_json(), trainable=False)
+        checkpoint = tf.train.Checkpoint(
+            model=net, optimizer=optimizer, step=step, examples_seen=examples_seen, config=config_var,
+            rng=checkpointing.random_states(net), **({"ema_model": ema_net} if ema_net else {}),
+        )  # fmt: skip
+        manager = tf.train.CheckpointManager(checkpoint, write_dir.path, args.keep_checkpoint_max)
+        if latest:
+            checkpointing.restore(checkpoint, latest, config, partial=False)
+            config_var.assign(config.to_json())  # the record of this run, changes included
+            print(f"Resuming from {latest} at step {int(step.numpy())}")
+            for change in changes:
+                print(f"  changed on resume: {change}")
+        elif args.checkpoint_path:
+            copied = fine_tuning.warm_start(
+                net,
+                args.checkpoint_path,
+                fine_tuning.parse_scopes(args.checkpoint_exclude_scopes),
+                args.ignore_missing_vars,
+            )
+            print(f"Fine-tuning from {args.checkpoint_path}: {copied} variables taken, the rest from scratch")
+        if ema_net is not None and not latest:
+            for average, weight in zip(ema_net.weights, net.weights, strict=True):
+                average.assign(weight)
+        if write_dir.chief:
+            _write_record(os.path.join(args.train_dir, "train_config.json"), config)
+        max_steps = args.max_number_of_steps or sys.maxsize
+        if int(step.numpy()) >= max_steps:
+            print(f"{args.train_dir} is already at step {int(step.numpy())} >= --max_number_of_steps.")
+            write_dir.cleanup()
+            return 0
 
-    @tf.function
-    def train_steps(iterator, num_steps):
-        loss = tf.constant(0.0)
-        for _ in tf.range(num_steps):
-            loss = strategy.reduce("SUM", strategy.run(step_fn, args=next(iterator)), axis=None)
-            step.assign_add(1)
-            examples_seen.assign_add(global_batch)
-            if ema_net is not None:
-                decay = config.moving_average_decay
-                for average, weight in zip(ema_net.weights, net.weights, strict=True):
-                    average.assign(decay * average + (1.0 - decay) * weight)
-        return loss
+        # --- Input pipeline ---------------------------------------------------------------
+        preprocess = config.preprocess(is_training=True)
+        start_example = int(examples_seen.numpy())
 
-    # --- Loop: log, summarize, checkpoint -------------------------------------------
-    writer = (
-        tf.summary.create_file_writer(args.train_dir) if write_dir.chief else tf.summary.create_noop_writer()
-    )
-    last_save = time.monotonic()
-    try:
+        def example(image, label, seed):
+            return task.train_example(image, label, preprocess, seed, config)
+
+        def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
+            # One pipeline per worker, each batching for its own replicas.
+            return input_pipeline.train_dataset(
+                split,
+                example,
+                context.get_per_replica_batch_size(global_batch),
+                seed=config.seed,
+                start_example=start_example,
+                num_workers=context.num_input_pipelines,
+                worker_index=context.input_pipeline_id,
+            )
+
+        iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
+
+        # --- Train step: several steps per call keep Python out of the hot loop ------------
+        options = dict(config.task_options)
+
+        def step_fn(inputs, targets):
+            with tf.GradientTape() as tape:
+                outputs, _ = net(inputs, training=True)
+                per_example = task.loss(targets, outputs, options, True)
+                loss = tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+                if net.losses:
+                    loss += tf.nn.scale_regularization_loss(
+                        tf.add_n([tf.cast(x, tf.float32) for x in net.losses])
+                    )
+                scaled = optimizer.scale_loss(loss) if config.mixed_precision == "float16" else loss
+            grads = tape.gradient(scaled, train_vars)
+            optimizer.apply_gradients(zip(grads, train_vars, strict=True))
+            return loss
+
+        @tf.function
+        def train_steps(iterator, num_steps):
+            loss = tf.constant(0.0)
+            for _ in tf.range(num_steps):
+                loss = strategy.reduce("SUM", strategy.run(step_fn, args=next(iterator)), axis=None)
+                step.assign_add(1)
+                examples_seen.assign_add(global_batch)
+                if not tf.math.is_finite(loss):
+                    break  # the step's update is already in the weights: stop before another
+                if ema_net is not None:
+                    decay = config.moving_average_decay
+                    for average, weight in zip(ema_net.weights, net.weights, strict=True):
+                        average.assign(decay * average + (1.0 - decay) * weight)
+            return loss
+
+        # --- Loop: log, summarize, checkpoint, stop on a signal ------------------------------
+        writer = (
+            tf.summary.create_file_writer(args.train_dir)
+            if write_dir.chief
+            else tf.summary.create_noop_writer()
+        )
+        last_save = time.monotonic()
         while int(step.numpy()) < max_steps:
             num_steps = min(args.log_every_n_steps, max_steps - int(step.numpy()))
             start = time.perf_counter()
             loss = float(train_steps(iterator, tf.constant(num_steps)))
+            if not tf.math.is_finite(loss):
+                _stop_on_non_finite(loss, int(step.numpy()), manager, config)
             rate = num_steps * global_batch / (time.perf_counter() - start)
             if write_dir.chief:
                 print(f"step {int(step.numpy())}: loss = {loss:.4f} ({rate:.0f} examples/s)", flush=True)
             with writer.as_default(step=int(step.numpy())):
                 tf.summary.scalar("loss", loss)
                 tf.summary.scalar("examples_per_sec", rate)
-            if _all_agree(strategy, time.monotonic() - last_save >= args.save_interval_secs):
-                manager.save(checkpoint_number=step)
+            lock.heartbeat()
+            save_due, stopping = _all_agree(
+                strategy, time.monotonic() - last_save >= args.save_interval_secs, stop.requested
+            )
+            if save_due or stopping:
+                with stop.saving():
+                    saved = train_dir.save(manager, int(step.numpy()))
                 last_save = time.monotonic()
-    except KeyboardInterrupt:
-        # A step runs to its end before Python sees Ctrl-C, so the state is whole.
-        print(f"Interrupted; saved {manager.save(checkpoint_number=step)}", file=sys.stderr)
-        return 130
-    writer.flush()
-    saved = manager.save(checkpoint_number=step)
-    write_dir.cleanup()
-    if write_dir.chief:
-        print(f"Saved {saved} at step {int(step.numpy())}")
-    return 0
+            if stopping:
+                write_dir.cleanup()
+                reason = f"on {stop.name}" if stop.requested else "with the job (another worker was stopped)"
+                print(f"Stopped {reason} at step {int(step.numpy())}; saved {saved}. Run again to resume.",
+                      file=sys.stderr)  # fmt: skip
+                return stop.exit_code or signals.TERMINATED
+        writer.flush()
+        with stop.saving():
+            saved = train_dir.save(manager, int(step.numpy()))
+        write_dir.cleanup()
+        if write_dir.chief:
+            print(f"Saved {saved} at step {int(step.numpy())}")
+        return stop.exit_code
 
 
-def _all_agree(strategy: tf.distribute.Strategy, decision: bool) -> bool:
-    """True on every worker if it is true on any: saving is collective, so all must save together."""
+def _all_agree(strategy: tf.distribute.Strategy, *decisions: bool) -> tuple[bool, ...]:
+    """Each decision true on every worker if it is true on any: saving and stopping are collective."""
     if model_deploy.cluster_from_env() is None:
-        return decision
-    return bool(_votes(strategy)(tf.constant(float(decision))).numpy() > 0)
+        return decisions
+    votes = _votes(strategy)(tf.constant([float(d) for d in decisions])).numpy()
+    return tuple(bool(v > 0) for v in votes)
 
 
 @functools.cache
@@ -206,17 +241,17 @@ def _votes(strategy: tf.distribute.Strategy):
     return count
 
 
-def _check_same_run(saved: RunConfig, config: RunConfig, train_dir: str) -> None:
-    """Refuses to resume a run of another net or dataset in the same --train_dir."""
-    for key in ("model_name", "dataset_name", "num_classes"):
-        if getattr(saved, key) != getattr(config, key):
-            raise CheckpointError(
-                f"{train_dir} holds a run with {key}={getattr(saved, key)!r}, not {getattr(config, key)!r}; "
-                "use another --train_dir (or remove that one) to start a new run."
-            )
+def _stop_on_non_finite(loss: float, step: int, manager: tf.train.CheckpointManager, config) -> None:
+    last = manager.latest_checkpoint
+    raise UserError(
+        f"the loss became {loss} at step {step}; training stopped and saved nothing of it. "
+        + (f"The last finite checkpoint, {last}, is kept. " if last else "No checkpoint was written. ")
+        + f"Lower --learning_rate (now {config.optimizer.learning_rate}) or set --clip_gradient_norm, "
+        "then run again: it resumes from the last checkpoint."
+    )
 
 
-def _write_json(path: str, config: RunConfig) -> None:
+def _write_record(path: str, config: run_config.RunConfig) -> None:
     with tf.io.gfile.GFile(path + ".incomplete", "w") as f:
         f.write(config.to_json())
     tf.io.gfile.rename(path + ".incomplete", path, overwrite=True)

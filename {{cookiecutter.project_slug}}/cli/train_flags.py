@@ -71,6 +71,13 @@ def _add_net_flags(net) -> None:
         "Default: the net's recipe, else 4e-5.",
     )
     net.add_argument(
+        "--batch_norm_decay",
+        type=flags.fraction,
+        default=None,
+        help="Decay of batch norm's moving statistics, which eval, infer and export use "
+        "(TF-Slim's batch_norm_decay; Keras calls it momentum). Default: the net's recipe.",
+    )
+    net.add_argument(
         "--mixed_precision",
         default=None,
         choices=("bfloat16", "float16"),
@@ -221,6 +228,7 @@ def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         preprocessing_name=args.preprocessing_name or spec.default_preprocessing,
         optimizer=optimizer,
         weight_decay=pick("weight_decay", 0.00004),
+        batch_norm_decay=pick("batch_norm_decay", None),
         moving_average_decay=pick("moving_average_decay", None),
         mixed_precision=args.mixed_precision,
         pretrained=args.pretrained,

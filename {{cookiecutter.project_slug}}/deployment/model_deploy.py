@@ -93,6 +93,11 @@ def create_strategy(config: DeploymentConfig) -> tf.distribute.Strategy:
     if config.num_clones == 1:
         return tf.distribute.get_strategy()
     gpus = tf.config.list_physical_devices("GPU")
+    if not gpus and not config.clone_on_cpu:
+        raise DeploymentError(
+            f"--num_clones={config.num_clones} needs {config.num_clones} GPUs and this machine has none; "
+            "pass --clone_on_cpu to try it on CPU devices."
+        )
     if gpus and not config.clone_on_cpu:
         if len(gpus) < config.num_clones:
             raise DeploymentError(
@@ -158,3 +163,13 @@ class WriteDir:
     def cleanup(self) -> None:
         if not self.chief:
             shutil.rmtree(self.path, ignore_errors=True)
+
+
+def make_train_dir(train_dir: str) -> None:
+    """Creates --train_dir, or says why it cannot be one (a file, not writable)."""
+    if tf.io.gfile.exists(train_dir) and not tf.io.gfile.isdir(train_dir):
+        raise DeploymentError(f"--train_dir={train_dir} is a file, not a folder; pass a folder.")
+    try:
+        tf.io.gfile.makedirs(train_dir)
+    except tf.errors.OpError as e:
+        raise DeploymentError(f"cannot create --train_dir={train_dir}: {e.message.splitlines()[0]}") from e

@@ -72,8 +72,9 @@ class RunConfig:
       image_size: The net's input height and width (None: feature vectors).
       preprocessing_name: Name in ``preprocessing_factory``.
       optimizer: Optimizer and learning-rate schedule.
-      weight_decay, moving_average_decay, mixed_precision, pretrained, seed,
-      batch_size, trainable_scopes: As the train.py flags of those names.
+      weight_decay, batch_norm_decay, moving_average_decay, mixed_precision,
+      pretrained, seed, batch_size, trainable_scopes: As the train.py flags of
+      those names.
       task_options: The task's own settings (e.g. detection's thresholds).
       flags: Every train.py flag as given, so the run can be started again
         (``train.py --config=<train_dir>/train_config.json``).
@@ -92,6 +93,7 @@ class RunConfig:
     preprocessing_name: str
     optimizer: OptimizerSettings = OptimizerSettings()
     weight_decay: float = 0.0
+    batch_norm_decay: float | None = None
     moving_average_decay: float | None = None
     mixed_precision: str | None = None
     pretrained: str | None = None
@@ -137,7 +139,9 @@ class RunConfig:
             net = nets_factory.get_network(self.model_name, self.num_classes, self.weight_decay, **options)
         except (ValueError, UserError) as e:  # e.g. --pretrained for a net with no published weights
             raise CheckpointError(f"cannot start {self.model_name!r} from {weights!r} weights: {e}") from e
-        net(tf.zeros((1, *self.input_shape)), training=False)
+        net(tf.zeros((1, *self.input_shape)), training=False)  # creates the layers and variables
+        if self.batch_norm_decay is not None:
+            set_batch_norm_decay(net, self.batch_norm_decay)
         check_checkpointable(net)
         return net
 
@@ -160,6 +164,19 @@ class RunConfig:
         return cls(**record, step=step)
 
 
+def set_batch_norm_decay(net: keras.Model, decay: float) -> None:
+    """Sets the moving-average decay (Keras' momentum) of every batch-norm layer in the net.
+
+    Inference uses the moving statistics. Keras' keras.applications nets keep
+    them with momentum 0.99 or 0.999; after a few hundred steps (a short run,
+    a fine-tuning) 0.999 leaves them mostly at their initial values, and a net
+    that trains well predicts one class in eval, infer and export.
+    """
+    for layer in net._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = decay
+
+
 def check_checkpointable(net: keras.Model) -> None:
     """Fails if some of the net's variables would be left out of its checkpoints.
 
@@ -175,3 +192,64 @@ def check_checkpointable(net: keras.Model) -> None:
             "Assign each layer to its own attribute (layers kept in a list or dict are "
             "not tracked by tf.train.Checkpoint)."
         )
+
+
+# --- Resuming: which settings a run keeps, and which a resumed run may change ----------------
+
+# Fixed for a run: the checkpoint's variables, the data they were fitted to and the
+# input order belong to them. The flag named in the refusal, per field.
+FIXED_ON_RESUME = {
+    "model_name": "--model_name",
+    "dataset_name": "--dataset_name",
+    "dataset_split_name": "--dataset_split_name",
+    "task": "--dataset_name",
+    "num_classes": "--dataset_dir (its number of classes)",
+    "labels_to_names": "--dataset_dir (its class names)",
+    "image_size": "--train_image_size",
+    "preprocessing_name": "--preprocessing_name",
+    "mixed_precision": "--mixed_precision",
+    "trainable_scopes": "--trainable_scopes",
+    "seed": "--seed",
+}
+# May change on resume and are applied (the new value is recorded in the checkpoints that
+# follow): the optimizer's settings but its name, the schedule, weight and batch-norm
+# decay, the task's settings, the batch size, the dataset's folder, the loop's flags.
+
+
+def resume_changes(stored: RunConfig, new: RunConfig, train_dir: str) -> list[str]:
+    """What a resumed run changes, as ``--flag: old -> new`` lines.
+
+    Raises:
+      CheckpointError: a setting fixed for a run differs; the message names the
+        flag and how to start a new run from the checkpoint instead.
+    """
+    fixed = [(flag, getattr(stored, f), getattr(new, f)) for f, flag in FIXED_ON_RESUME.items()]
+    fixed.append(("--optimizer", stored.optimizer.optimizer, new.optimizer.optimizer))
+    fixed.append(("--dataset_dir (its images' channels)", stored.input_shape, new.input_shape))
+    fixed.append(
+        (
+            "--moving_average_decay (on or off)",
+            bool(stored.moving_average_decay),
+            bool(new.moving_average_decay),
+        )
+    )
+    for flag, old, value in fixed:
+        if old != value:
+            raise CheckpointError(
+                f"{train_dir} holds a run with {flag}={_show(old)}, not {_show(value)}, and that is fixed "
+                "for a run (its checkpoint's variables, data and input order belong to it). To start a new "
+                f"run from it, pass --checkpoint_path={train_dir} with another --train_dir."
+            )
+    pairs = [(f"--{f.name}", getattr(stored.optimizer, f.name), getattr(new.optimizer, f.name))
+             for f in dataclasses.fields(OptimizerSettings) if f.name != "optimizer"]  # fmt: skip
+    for name in ("weight_decay", "batch_norm_decay", "moving_average_decay", "batch_size", "dataset_dir"):
+        pairs.append((f"--{name}", getattr(stored, name), getattr(new, name)))
+    for name in sorted(set(stored.task_options) | set(new.task_options)):
+        pairs.append((f"--{name}", stored.task_options.get(name), new.task_options.get(name)))
+    return [f"{flag}: {_show(old)} -> {_show(value)}" for flag, old, value in pairs if old != value]
+
+
+def _show(value) -> str:
+    if isinstance(value, Mapping):
+        return f"{len(value)} classes ({', '.join(str(v) for v in list(value.values())[:3])}, ...)"
+    return str(value)

@@ -179,3 +179,38 @@ def test_a_job_that_lost_a_worker_restarts_from_its_last_checkpoint(two_shard_mn
     resumed = re.search(r"Resuming from .*ckpt-(\d+) at step (\d+)", outputs[0])
     assert resumed and int(resumed.group(2)) >= step_before
     assert tf.train.latest_checkpoint(str(train_dir)).endswith("ckpt-200")
+
+
+def test_sigterm_to_one_worker_saves_on_every_worker_and_the_job_resumes(two_shard_mnist, tmp_path):
+    train_dir = tmp_path / "lenet"
+    flags = [
+        "--dataset_name=mnist",
+        f"--dataset_dir={two_shard_mnist}",
+        f"--train_dir={train_dir}",
+        "--max_number_of_steps=100000",
+        "--batch_size=8",
+        "--log_every_n_steps=10",
+    ]
+    workers = start_job(flags, tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        seen = ""
+        while "step 20:" not in seen and time.monotonic() < deadline:
+            seen += workers[0].stdout.readline()
+        assert "step 20:" in seen, seen[-2000:]
+        workers[1].send_signal(signal.SIGTERM)
+        outputs = [w.communicate(timeout=120)[0] for w in workers]
+    finally:
+        stop(workers)
+    assert [w.returncode for w in workers] == [143, 143], outputs[0][-2000:] + outputs[1][-2000:]
+    assert "Stopped on SIGTERM" in outputs[1] and "another worker was stopped" in outputs[0]
+    saved = tf.train.latest_checkpoint(str(train_dir))
+    stopped_at = int(saved.rsplit("-", 1)[1])
+    assert stopped_at >= 20 and os.listdir(tmp_path / "worker_tmp") == []
+    workers = start_job([*flags[:3], f"--max_number_of_steps={stopped_at + 10}", *flags[4:]], tmp_path)
+    try:
+        outputs = [w.communicate(timeout=240)[0] for w in workers]
+    finally:
+        stop(workers)
+    assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:]
+    assert f"Resuming from {saved} at step {stopped_at}" in outputs[0]

@@ -129,7 +129,7 @@ def test_train_dir_of_another_run_is_refused(lenet_dir, mnist_dir, capsys):
         )
         == 2
     )
-    assert "holds a run with model_name='lenet'" in capsys.readouterr().err
+    assert "holds a run with --model_name=lenet, not regression" in capsys.readouterr().err
 
 
 def test_user_errors_get_a_message_and_exit_status_2(tmp_path, capsys):

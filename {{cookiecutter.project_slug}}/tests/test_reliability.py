@@ -1,0 +1,319 @@
+"""Nothing lost, nothing run that should not be: signals, locks, non-finite losses, exact resume,
+flags on resume, bad images, short and corrupt shards, data that must not be destroyed, bad flags,
+full disks and leftovers. Signal and lock tests use real processes."""
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import download_and_convert_data
+import eval as eval_py
+import infer
+import train
+from datasets import converted, mnist, synthetic_digits
+from training import signals, train_dir
+
+PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def mnist_flags(mnist_dir, directory, *more):
+    return ["--dataset_name=mnist", f"--dataset_dir={mnist_dir}", f"--train_dir={directory}",
+            "--model_name=lenet", "--batch_size=16", *more]  # fmt: skip
+
+
+def start_trainer(flags):
+    return subprocess.Popen(
+        [sys.executable, "train.py", *flags],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_line(process, text, timeout=120):
+    deadline = time.monotonic() + timeout
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if text in line:
+            return lines
+        if not line and process.poll() is not None:
+            break
+    raise AssertionError(f"no {text!r} in {''.join(lines)[-2000:]}{process.stderr.read()[-2000:]}")
+
+
+def checkpoint_files(directory):
+    return sorted(os.listdir(directory))
+
+
+# --- 2 and 3: SIGTERM saves; a second trainer on the same folder is refused --------------------
+
+
+def test_sigterm_saves_and_a_second_trainer_is_refused_meanwhile(mnist_dir, tmp_path):
+    directory = tmp_path / "lenet"
+    flags = mnist_flags(mnist_dir, directory, "--max_number_of_steps=100000", "--log_every_n_steps=10")
+    first = start_trainer(flags)
+    try:
+        wait_for_line(first, "step 30:")
+        second = subprocess.run(
+            [sys.executable, "train.py", *flags], cwd=PROJECT, capture_output=True, text=True
+        )
+        assert second.returncode == 2
+        assert f"another train.py (process {first.pid} on " in second.stderr
+        first.send_signal(signal.SIGTERM)
+        out, err = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 143, err
+    assert "SIGTERM: finishing the current steps" in err and "Stopped on SIGTERM at step" in err
+    stopped_at = int(err.split("Stopped on SIGTERM at step ")[1].split(";")[0])
+    assert stopped_at >= 30
+    assert tf.train.latest_checkpoint(str(directory)).endswith(f"ckpt-{stopped_at}")
+    assert not [n for n in checkpoint_files(directory) if "temp" in n or n == train_dir.LOCK_NAME]
+    resumed = subprocess.run(
+        [sys.executable, "train.py", *flags[:-2], f"--max_number_of_steps={stopped_at + 10}"],
+        cwd=PROJECT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Resuming from {directory}/ckpt-{stopped_at} at step {stopped_at}" in resumed.stdout
+
+
+def test_a_signal_while_saving_does_not_interrupt_the_save(capsys):
+    with signals.StopSignals() as stop:
+        with stop.saving():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # a save in progress: the handler runs, nothing is raised
+            finished = True
+        assert finished and stop.requested and stop.exit_code == 130
+    assert "the checkpoint is being written" in capsys.readouterr().err
+
+
+def test_a_lock_whose_process_is_gone_is_taken_over(mnist_dir, tmp_path, capsys):
+    directory = tmp_path / "lenet"
+    directory.mkdir()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    lock = {"host": __import__("socket").gethostname(), "pid": int(gone.stdout), "started": time.time() - 60}
+    (directory / train_dir.LOCK_NAME).write_text(json.dumps(lock))
+    assert train.main(mnist_flags(mnist_dir, directory, "--max_number_of_steps=5")) == 0
+    assert f"(process {lock['pid']}) is gone" in capsys.readouterr().out
+    assert not (directory / train_dir.LOCK_NAME).exists()
+
+
+# --- 4: a non-finite loss stops training, and no checkpoint holding it is written ---------------
+
+
+def test_non_finite_loss_stops_and_keeps_the_finite_checkpoints(mnist_dir, tmp_path, capsys):
+    directory = tmp_path / "lenet"
+    flags = mnist_flags(mnist_dir, directory, "--log_every_n_steps=5", "--save_interval_secs=0")
+    assert train.main([*flags, "--max_number_of_steps=20"]) == 0
+    capsys.readouterr()
+    assert (
+        train.main([*flags, "--max_number_of_steps=200", "--learning_rate=1e30", "--keep_checkpoint_max=2"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "the loss became nan at step" in err or "the loss became inf at step" in err
+    assert f"The last finite checkpoint, {directory}/ckpt-20, is kept" in err
+    assert tf.train.latest_checkpoint(str(directory)).endswith("ckpt-20")
+    reader = tf.train.load_checkpoint(str(directory / "ckpt-20"))
+    for name in reader.get_variable_to_shape_map():
+        value = reader.get_tensor(name)
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            assert np.isfinite(value).all(), name
+
+
+# --- 5: a resumed run is the run that never stopped, bit for bit ---------------------------------
+
+
+@pytest.mark.parametrize("extra", [[], ["--moving_average_decay=0.99"], ["--mixed_precision=bfloat16"]],
+                         ids=["float32", "ema", "bfloat16"])  # fmt: skip
+def test_resuming_a_dropout_net_is_bit_identical(mnist_dir, tmp_path, extra):
+    def run(directory, *steps):
+        for last in steps:
+            assert train.main(mnist_flags(mnist_dir, directory, f"--max_number_of_steps={last}",
+                                          "--log_every_n_steps=25", *extra)) == 0  # fmt: skip
+        return tf.train.load_checkpoint(str(directory / f"ckpt-{steps[-1]}"))
+
+    whole, resumed = run(tmp_path / "whole", 100), run(tmp_path / "resumed", 50, 100)
+    # Every variable (not the run record, which names its own --train_dir, nor the count of saves).
+    skip = ("save_counter", "config", "_CHECKPOINTABLE")
+    names = [n for n in whole.get_variable_to_shape_map() if not n.startswith(skip)]
+    assert any(n.startswith("rng/") for n in names)  # dropout's random state is in the checkpoint
+    for name in names:
+        np.testing.assert_array_equal(whole.get_tensor(name), resumed.get_tensor(name), err_msg=name)
+
+
+# --- 6: flags on resume are applied and recorded, or refused by name -----------------------------
+
+
+def test_changed_flags_on_resume_are_applied_recorded_or_refused(mnist_dir, tmp_path, capsys):
+    directory = tmp_path / "lenet"
+    flags = mnist_flags(mnist_dir, directory, "--log_every_n_steps=10")
+    assert train.main([*flags, "--max_number_of_steps=10"]) == 0
+    capsys.readouterr()
+    assert train.main([*flags, "--max_number_of_steps=20", "--learning_rate=0", "--momentum=0"]) == 0
+    out = capsys.readouterr().out
+    assert "changed on resume: --learning_rate: 0.01 -> 0.0" in out and "--momentum: 0.9 -> 0.0" in out
+    a, b = (tf.train.load_checkpoint(str(directory / f"ckpt-{n}")) for n in (10, 20))
+    kernel = "model/conv1/_kernel/.ATTRIBUTES/VARIABLE_VALUE"
+    np.testing.assert_array_equal(a.get_tensor(kernel), b.get_tensor(kernel))  # rate 0, momentum 0: applied
+    record = json.loads((directory / "train_config.json").read_text())
+    assert record["optimizer"]["learning_rate"] == 0.0
+    assert json.loads(b.get_tensor("config/.ATTRIBUTES/VARIABLE_VALUE"))["optimizer"]["learning_rate"] == 0.0
+    assert train.main([*flags, "--max_number_of_steps=30", "--optimizer=adam"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run with --optimizer=momentum, not adam" in err
+    assert f"pass --checkpoint_path={directory} with another --train_dir" in err
+
+
+# --- 7: one bad image does not sink the others; CMYK JPEGs are read -----------------------------
+
+
+def test_infer_answers_a_cmyk_jpeg_and_names_the_unreadable_file(lenet_dir, tmp_path, capsys):
+    digit = synthetic_digits.draw_digits(np.array([7]), seed=5)[0]
+    buffer = io.BytesIO()
+    Image.fromarray(np.stack([digit] * 3, -1)).convert("CMYK").save(buffer, "JPEG")
+    (tmp_path / "cmyk.jpg").write_bytes(buffer.getvalue())
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    good = synthetic_digits.write_sample_pngs(str(tmp_path / "good"), 2, seed=3)
+    paths = [good[0][0], str(tmp_path / "broken.png"), str(tmp_path / "cmyk.jpg"), good[1][0]]
+    assert infer.main([f"--checkpoint_path={lenet_dir}", *paths]) == 1
+    results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["path"] for r in results] == paths
+    assert "error" in results[1] and "not a PNG, JPEG, GIF or BMP image" in results[1]["error"]
+    assert all("predictions" in results[i] for i in (0, 2, 3))
+
+
+# --- 8: short and corrupt shards are named before any metric ------------------------------------
+
+
+@pytest.fixture
+def mnist_copy(mnist_dir, tmp_path):
+    copy = tmp_path / "mnist"
+    shutil.copytree(mnist_dir, copy)
+    return copy
+
+
+def test_a_short_shard_is_named_and_eval_prints_no_metrics(lenet_dir, mnist_copy, capsys):
+    shard = converted.shard_filename(str(mnist_copy), "mnist", "test", 0, 1)
+    records = list(tf.data.TFRecordDataset(shard).take(150).as_numpy_iterator())  # cut at a record boundary
+    with tf.io.TFRecordWriter(shard) as writer:
+        for record in records:
+            writer.write(record)
+    capsys.readouterr()
+    assert eval_py.main([f"--checkpoint_path={lenet_dir}", f"--dataset_dir={mnist_copy}"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.strip() == ""
+    assert f"error: {shard} holds 150 records where dataset_info.json promises 200" in captured.err
+
+
+def test_a_corrupt_record_is_named(lenet_dir, mnist_copy, capsys):
+    shard = converted.shard_filename(str(mnist_copy), "mnist", "test", 0, 1)
+    data = bytearray(open(shard, "rb").read())
+    data[len(data) // 2 : len(data) // 2 + 8] = b"\xff" * 8
+    open(shard, "wb").write(bytes(data))
+    assert eval_py.main([f"--checkpoint_path={lenet_dir}", f"--dataset_dir={mnist_copy}"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "" and f"error: {shard}: corrupt record" in captured.err
+
+
+# --- 9: no advice that destroys other data -----------------------------------------------------------
+
+
+def test_overwrite_refuses_another_datasets_folder_unless_forced(mnist_copy, tmp_path, capsys):
+    source = tmp_path / "images"
+    for k in range(2):
+        (source / f"c{k}").mkdir(parents=True)
+        synthetic_digits.write_png(str(source / f"c{k}" / "0.png"), np.full((8, 8), 50 * k, np.uint8))
+    flags = [
+        "--dataset_name=pets",
+        f"--source_dir={source}",
+        f"--dataset_dir={mnist_copy}",
+        "--validation_fraction=0",
+    ]
+    assert download_and_convert_data.main([*flags, "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert "holds another converted dataset, 'mnist'" in err and "--overwrite" not in err
+    assert mnist.get_split("train", str(mnist_copy)).num_samples == 600  # untouched
+    assert download_and_convert_data.main([*flags, "--overwrite", "--force"]) == 0
+    assert not [n for n in os.listdir(mnist_copy) if n.startswith("mnist_")]
+
+
+# --- 10: bad flags and file systems are messages, and leftovers are cleaned ------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [("--batch_size=0", "expected a positive integer, got '0'"),
+     ("--batch_size=-3", "expected a positive integer"),
+     ("--max_number_of_steps=0", "expected a positive integer"),
+     ("--max_number_of_steps=-5", "expected a positive"),
+     ("--learning_rate=nan", "expected a finite number >= 0"),
+     ("--learning_rate=inf", "a finite number >= 0")],
+)  # fmt: skip
+def test_bad_flag_values_are_refused_at_parse_time(flag, message, capsys):
+    with pytest.raises(SystemExit) as exited:
+        train.main(["--dataset_name=sine", "--model_name=regression", flag])
+    assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_clones_without_gpus_and_a_file_as_train_dir_are_messages(tmp_path, capsys):
+    sine = ["--dataset_name=sine", "--model_name=regression", "--max_number_of_steps=1"]
+    assert train.main([*sine, f"--train_dir={tmp_path}/a", "--num_clones=3"]) == 2
+    assert (
+        "--num_clones=3 needs 3 GPUs and this machine has none; pass --clone_on_cpu"
+        in capsys.readouterr().err
+    )
+    (tmp_path / "file").write_text("x")
+    assert train.main([*sine, f"--train_dir={tmp_path}/file"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert train.main([*sine, f"--train_dir={tmp_path}/file/sub"]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_failed_save_leaves_no_partial_files_and_leftovers_are_removed(tmp_path, monkeypatch, capsys):
+    directory = tmp_path / "sine"
+    sine = [
+        "--dataset_name=sine",
+        "--model_name=regression",
+        f"--train_dir={directory}",
+        "--log_every_n_steps=5",
+    ]
+    assert train.main([*sine, "--max_number_of_steps=5"]) == 0
+    real_save = tf.train.CheckpointManager.save
+
+    def full_disk(self, checkpoint_number=None, **kwargs):
+        os.makedirs(os.path.join(self.directory, f"ckpt-{checkpoint_number}_temp"))
+        open(os.path.join(self.directory, f"ckpt-{checkpoint_number}.index"), "w").write("half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", full_disk)
+    capsys.readouterr()
+    assert train.main([*sine, "--max_number_of_steps=10"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "could not write checkpoint" in err and f"{directory}/ckpt-5 is the latest checkpoint, intact" in err
+    )
+    assert not [n for n in os.listdir(directory) if n.startswith("ckpt-10")]
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", real_save)
+    (directory / "ckpt-7_temp").mkdir()  # what a killed process leaves
+    (directory / "train_config.json.incomplete").write_text("{")
+    assert train.main([*sine, "--max_number_of_steps=10"]) == 0
+    out = capsys.readouterr().out
+    assert "Removed" in out and "ckpt-7_temp" in out
+    assert not [n for n in os.listdir(directory) if "temp" in n or n.endswith(".incomplete")]
