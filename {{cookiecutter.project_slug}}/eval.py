@@ -23,7 +23,7 @@ import os
 import sys
 import time
 
-from cli import flags, runner
+from cli import flags, progress, runner
 
 import tensorflow as tf
 
@@ -101,8 +101,9 @@ class CheckpointEvaluator:
             config.dataset_name, args.dataset_split_name, args.dataset_dir or config.dataset_dir
         )
         converted.verify_split(split)
+        shown = progress.Progress("examples", every=10_000, stream=sys.stderr)
         self.evaluator = evaluation.Evaluator(
-            self.config, self.net, split, args.batch_size, args.max_num_batches
+            self.config, self.net, split, args.batch_size, args.max_num_batches, shown
         )
 
     def run(self, path: str) -> dict:

@@ -52,8 +52,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    if tf.io.gfile.exists(args.output_dir) and not args.overwrite:
-        raise UserError(f"{args.output_dir} exists; pass --overwrite to replace it")
+    if exporting.is_export(args.output_dir) and not args.overwrite:
+        raise UserError(f"{args.output_dir} holds an export already; pass --overwrite to replace it")
+    if not exporting.is_export(args.output_dir) and _non_empty_folder(args.output_dir):
+        raise UserError(
+            f"{args.output_dir} exists and is not an export of this project; choose another --output_dir"
+        )
     net, config, path = checkpointing.load_net(args.checkpoint_path)
     config = serving.with_task_overrides(config, flags.task_overrides(args))
     images = config.task_spec.requests == IMAGES
@@ -75,11 +79,13 @@ def export(args: argparse.Namespace) -> int:
             exporting.to_tflite(staging, float_key, representative_images=calibration),
         )
         written["tflite_int8"] = os.path.join(args.output_dir, "model_int8.tflite")
-    if tf.io.gfile.exists(args.output_dir):
-        tf.io.gfile.rmtree(args.output_dir)
-    tf.io.gfile.rename(staging, args.output_dir)
+    exporting.publish(staging, args.output_dir)
     print(json.dumps(written))
     return 0
+
+
+def _non_empty_folder(path: str) -> bool:
+    return tf.io.gfile.isdir(path) and bool(tf.io.gfile.listdir(path)) and "://" not in path
 
 
 def _write_bytes(path: str, data: bytes) -> None:

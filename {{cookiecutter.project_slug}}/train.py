@@ -33,14 +33,14 @@ import os
 import sys
 import time
 
-from cli import runner, train_flags
+from cli import progress, runner, train_flags
 
 import tensorflow as tf
 
 from datasets import converted, dataset_factory, input_pipeline
 from deployment import checkpointing, model_deploy, run_config
 from errors import UserError
-from training import fine_tuning, optimization, signals, train_dir
+from training import fine_tuning, optimization, signals, summaries, train_dir, validation
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,13 +165,15 @@ def train(args: argparse.Namespace) -> int:
                 scaled = optimizer.scale_loss(loss) if config.mixed_precision == "float16" else loss
             grads = tape.gradient(scaled, train_vars)
             optimizer.apply_gradients(zip(grads, train_vars, strict=True))
-            return loss
+            return loss, tf.linalg.global_norm(grads) / strategy.num_replicas_in_sync
 
         @tf.function
         def train_steps(iterator, num_steps):
-            loss = tf.constant(0.0)
+            loss, grad_norm = tf.constant(0.0), tf.constant(0.0)
             for _ in tf.range(num_steps):
-                loss = strategy.reduce("SUM", strategy.run(step_fn, args=next(iterator)), axis=None)
+                losses, norms = strategy.run(step_fn, args=next(iterator))
+                loss = strategy.reduce("SUM", losses, axis=None)
+                grad_norm = strategy.reduce("SUM", norms, axis=None)
                 step.assign_add(1)
                 examples_seen.assign_add(global_batch)
                 if not tf.math.is_finite(loss):
@@ -180,48 +182,100 @@ def train(args: argparse.Namespace) -> int:
                     decay = config.moving_average_decay
                     for average, weight in zip(ema_net.weights, net.weights, strict=True):
                         average.assign(decay * average + (1.0 - decay) * weight)
-            return loss
+            return loss, grad_norm
 
-        # --- Loop: log, summarize, checkpoint, stop on a signal ------------------------------
+        # --- Validation, summaries, progress ----------------------------------------------
+        validator, best_manager = None, None
+        if args.eval_every_n_steps:
+            validator = validation.Validator(
+                config, ema_net or net, _validation_split(args, config), args.train_dir, args.keep_best_by,
+                args.early_stopping_patience, write_dir.chief, args.validation_batch_size,
+            )  # fmt: skip
+            best = tf.train.Checkpoint(
+                model=net, step=step, config=config_var, **({"ema_model": ema_net} if ema_net else {})
+            )
+            best_manager = tf.train.CheckpointManager(
+                best, os.path.join(write_dir.path, validation.BEST_DIR), 1
+            )
         writer = (
             tf.summary.create_file_writer(args.train_dir)
             if write_dir.chief
             else tf.summary.create_noop_writer()
         )
-        last_save = time.monotonic()
+        if write_dir.chief and not latest:
+            with writer.as_default(step=0):
+                summaries.write_settings(config, 0)
+                inputs, targets = next(iter(dataset_fn(tf.distribute.InputContext())))  # a separate stream
+                summaries.write_images(
+                    inputs, 0, task.summary_images(inputs, targets, config) if task.summary_images else None
+                )
+        report = progress.TrainingProgress(int(step.numpy()), args.max_number_of_steps, show=write_dir.chief)
+
+        # --- Loop: train, log, validate, checkpoint, stop on a signal -----------------------
+        last_save, shown = time.monotonic(), {}
         while int(step.numpy()) < max_steps:
-            num_steps = min(args.log_every_n_steps, max_steps - int(step.numpy()))
+            now = int(step.numpy())
+            num_steps = min(args.log_every_n_steps, max_steps - now)
+            if validator:
+                num_steps = min(num_steps, args.eval_every_n_steps - now % args.eval_every_n_steps)
             start = time.perf_counter()
-            loss = float(train_steps(iterator, tf.constant(num_steps)))
+            loss, grad_norm = (float(x) for x in train_steps(iterator, tf.constant(num_steps)))
             if not tf.math.is_finite(loss):
                 _stop_on_non_finite(loss, int(step.numpy()), manager, config)
+            now = int(step.numpy())
             rate = num_steps * global_batch / (time.perf_counter() - start)
-            if write_dir.chief:
-                print(f"step {int(step.numpy())}: loss = {loss:.4f} ({rate:.0f} examples/s)", flush=True)
-            with writer.as_default(step=int(step.numpy())):
+            with writer.as_default(step=now):
                 tf.summary.scalar("loss", loss)
                 tf.summary.scalar("examples_per_sec", rate)
+                tf.summary.scalar("learning_rate", float(learning_rate(optimizer.iterations)))
+                tf.summary.scalar("gradient_global_norm", grad_norm)
+            outcome = validation.Outcome()
+            if validator and (now % args.eval_every_n_steps == 0 or now == max_steps):
+                outcome = validator.validate(now)
+                shown = {validator.metric: outcome.metrics[validator.metric]} if outcome.metrics else shown
+            report.update(now, loss, rate, shown)
+            for line in outcome.messages:
+                report.message(line)
             lock.heartbeat()
-            save_due, stopping = _all_agree(
-                strategy, time.monotonic() - last_save >= args.save_interval_secs, stop.requested
-            )
-            if save_due or stopping:
-                with stop.saving():
-                    saved = train_dir.save(manager, int(step.numpy()))
-                last_save = time.monotonic()
+            save_due, stopping, improved, early = _all_agree(
+                strategy, time.monotonic() - last_save >= args.save_interval_secs, stop.requested,
+                outcome.improved, outcome.stop,
+            )  # fmt: skip
+            with stop.saving():
+                if improved:
+                    validator.save_best(best_manager, now, write_dir.chief)
+                if save_due or stopping:
+                    saved = train_dir.save(manager, now)
+                    last_save = time.monotonic()
             if stopping:
                 write_dir.cleanup()
                 reason = f"on {stop.name}" if stop.requested else "with the job (another worker was stopped)"
-                print(f"Stopped {reason} at step {int(step.numpy())}; saved {saved}. Run again to resume.",
-                      file=sys.stderr)  # fmt: skip
+                print(f"Stopped {reason} at step {now}; saved {saved}. Run again to resume.", file=sys.stderr)
                 return stop.exit_code or signals.TERMINATED
+            if early:
+                break
         writer.flush()
         with stop.saving():
             saved = train_dir.save(manager, int(step.numpy()))
         write_dir.cleanup()
         if write_dir.chief:
-            print(f"Saved {saved} at step {int(step.numpy())}")
+            report.message(f"Saved {saved} at step {int(step.numpy())}")
         return stop.exit_code
+
+
+def _validation_split(args: argparse.Namespace, config: run_config.RunConfig):
+    """The split to validate on: --validation_split_name, else validation if there is one, else test."""
+    names = [args.validation_split_name] if args.validation_split_name else ["validation", "test"]
+    for name in names:
+        try:
+            split = dataset_factory.get_dataset(config.dataset_name, name, args.dataset_dir)
+        except UserError:
+            if name == names[-1]:
+                raise
+            continue
+        converted.verify_split(split)
+        return split
+    raise AssertionError("unreachable")
 
 
 def _all_agree(strategy: tf.distribute.Strategy, *decisions: bool) -> tuple[bool, ...]:

@@ -21,18 +21,57 @@ def on_terminal() -> bool:
 class Progress:
     """``progress(done, total)``: call it as work proceeds (total 0: unknown)."""
 
-    def __init__(self, unit: str, every: int = 1000):
-        self.unit, self.every = unit, every
+    def __init__(self, unit: str, every: int = 1000, stream=None):
+        """``stream``: where the plain lines go (default stdout; eval.py keeps stdout for its JSON)."""
+        self.unit, self.every, self.stream = unit, every, stream
         self.bar, self.total, self.start, self.last = None, None, time.perf_counter(), 0
 
     def __call__(self, done: int, total: int) -> None:
-        if total != self.total:  # a new pass (e.g. the next split)
+        if total != self.total or done < self.last:  # a new pass (the next split, the next evaluation)
             self.bar = keras.utils.Progbar(total or None, unit_name=self.unit) if on_terminal() else None
             self.total, self.start, self.last = total, time.perf_counter(), 0
         if self.bar is not None:
             self.bar.update(done)
+            self.last = done
         elif done - self.last >= self.every or (total and done == total):
             rate = done / max(time.perf_counter() - self.start, 1e-9)
             of = f"/{total}" if total else ""
-            print(f"  {done}{of} {self.unit} ({rate:.0f} {self.unit}/s)", flush=True)
+            print(
+                f"  {done}{of} {self.unit} ({rate:.0f} {self.unit}/s)",
+                file=self.stream or sys.stdout,
+                flush=True,
+            )
             self.last = done
+
+
+class TrainingProgress:
+    """train.py's progress: ``step N: loss = ... (examples/s)`` lines, or a bar with an ETA.
+
+    The bar counts the steps of this process (from ``first_step`` to
+    ``max_steps``), so a resumed run's time left is estimated from its own
+    pace; the step it shows is the global one.
+    """
+
+    def __init__(self, first_step: int, max_steps: int | None, show: bool = True):
+        self.first_step, self.show = first_step, show
+        self.bar = None
+        if show and on_terminal():
+            target = max_steps - first_step if max_steps else None
+            self.bar = keras.utils.Progbar(
+                target, stateful_metrics=["step", "loss", "examples/s"], unit_name="step"
+            )
+
+    def update(self, step: int, loss: float, rate: float, extra: dict | None = None) -> None:
+        if not self.show:
+            return
+        if self.bar is not None:
+            values = [("step", step), ("loss", loss), ("examples/s", rate), *(extra or {}).items()]
+            self.bar.stateful_metrics.update(name for name, _ in values)
+            self.bar.update(step - self.first_step, values=values)
+        else:
+            print(f"step {step}: loss = {loss:.4f} ({rate:.0f} examples/s)", flush=True)
+
+    def message(self, text: str) -> None:
+        """A line of its own (on a terminal: below the bar, which goes on after it)."""
+        if self.show:
+            print(("\n" if self.bar is not None else "") + text, flush=True)

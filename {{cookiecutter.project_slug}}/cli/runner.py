@@ -36,7 +36,7 @@ def run(command: Callable[..., int | None], *args) -> int:
     except OSError as e:
         return fail(describe_os_error(e))
     except _FILE_SYSTEM_ERRORS as e:
-        return fail(first_line(e.message))
+        return fail(first_line(e.message) or f"{type(e).__name__} from TensorFlow's file system")
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -58,6 +58,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     _add_optimization_flags(p.add_argument_group("optimization (defaults: the net's recipe)"))
     flags.add_task_flags(p)
     _add_loop_flags(p.add_argument_group("loop, logging and checkpoints"))
+    _add_validation_flags(p.add_argument_group("validation while training"))
     flags.add_device_flags(p)
 
 
@@ -109,6 +110,33 @@ def _add_fine_tuning_flags(tune) -> None:
         action="store_true",
         help="Start variables the checkpoint lacks from scratch.",
     )
+
+
+def _add_validation_flags(v) -> None:
+    v.add_argument(
+        "--eval_every_n_steps",
+        type=flags.positive_int,
+        default=None,
+        help="Evaluate on --validation_split_name every N steps, in this process (default: never).",
+    )
+    v.add_argument(
+        "--validation_split_name",
+        default=None,
+        help="Default: validation if the dataset has it, else test.",
+    )
+    v.add_argument(
+        "--keep_best_by",
+        default=None,
+        help="The metric that picks the checkpoint kept in <train_dir>/best (accuracy, loss, mse, mAP...; "
+        "the task says which way is better). Default: the task's main metric.",
+    )
+    v.add_argument(
+        "--early_stopping_patience",
+        type=flags.positive_int,
+        default=None,
+        help="Stop after this many evaluations without a better --keep_best_by (default: never).",
+    )
+    v.add_argument("--validation_batch_size", type=flags.positive_int, default=100)
 
 
 def _add_loop_flags(loop) -> None:
@@ -225,7 +253,9 @@ def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         labels_to_names=dict(split.labels_to_names),
         image_shape=tuple(split.image_shape),
         image_size=args.train_image_size or spec.default_image_size,
-        preprocessing_name=args.preprocessing_name or spec.default_preprocessing,
+        preprocessing_name=args.preprocessing_name
+        or (spec.pretrained_preprocessing if args.pretrained else None)
+        or spec.default_preprocessing,
         optimizer=optimizer,
         weight_decay=pick("weight_decay", 0.00004),
         batch_norm_decay=pick("batch_norm_decay", None),

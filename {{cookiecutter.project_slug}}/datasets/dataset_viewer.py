@@ -7,6 +7,7 @@ of class folders before conversion.
 from __future__ import annotations
 
 import collections
+import io
 import math
 
 import numpy as np
@@ -95,5 +96,8 @@ def write_grid(samples: list[tuple[np.ndarray, str]], path: str) -> tuple[int, i
         x, y = (i % columns) * CELL, (i // columns) * (CELL + LABEL_HEIGHT)
         grid.paste(tile, (x + (CELL - size[0]) // 2, y + (CELL - size[1]) // 2))
         draw.text((x + 2, y + CELL), label[:16], fill="black", font=font)
-    grid.save(path)
+    buffer = io.BytesIO()
+    grid.save(buffer, format="PNG")
+    with tf.io.gfile.GFile(path, "wb") as f:  # any tf.io.gfile path
+        f.write(buffer.getvalue())
     return grid.size

@@ -15,9 +15,6 @@ from tensorflow import keras
 
 from deployment.run_config import CheckpointError, RunConfig
 
-CONFIG_KEY = "config/.ATTRIBUTES/VARIABLE_VALUE"
-STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
-
 __all__ = [
     "CheckpointError",
     "load_net",
@@ -34,6 +31,9 @@ def resolve_checkpoint(path: str) -> str:
     Raises:
       CheckpointError: nothing there is a checkpoint.
     """
+    # A prefix first: some file systems (ram://) call every prefix of a file name a directory.
+    if tf.io.gfile.exists(path + ".index"):
+        return path
     if tf.io.gfile.isdir(path):
         latest = tf.train.latest_checkpoint(path)
         if latest is None:
@@ -42,26 +42,27 @@ def resolve_checkpoint(path: str) -> str:
                 f"`python train.py --train_dir={path} ...`, or pass a checkpoint file."
             )
         return latest
-    if tf.io.gfile.exists(path + ".index"):
-        return path
     raise CheckpointError(f"{path} is neither a checkpoint (no {path}.index) nor a directory holding one.")
 
 
 def read_config(checkpoint: str) -> RunConfig:
     """Returns the run record stored in ``checkpoint`` (a resolved prefix), with its step."""
+    # Read through tf.train.Checkpoint, which takes the prefix as it is (tf.train.load_checkpoint
+    # asks the file system whether it is a directory, and ram:// says yes to any prefix).
+    text, step = tf.Variable("", dtype=tf.string), tf.Variable(0, dtype=tf.int64)
     try:
-        reader = tf.train.load_checkpoint(checkpoint)
+        status = tf.train.Checkpoint(config=text, step=step).read(checkpoint)
+        status.expect_partial()
+        status.assert_existing_objects_matched()
     except (tf.errors.OpError, ValueError) as e:
         raise CheckpointError(f"{checkpoint} cannot be read ({str(e).splitlines()[0]})") from e
-    if not reader.has_tensor(CONFIG_KEY):
+    except AssertionError as e:
         raise CheckpointError(
             f"{checkpoint} holds no run record: it was not written by this project's "
             "train.py, so the net it belongs to is unknown."
-        )
+        ) from e
     try:
-        return RunConfig.from_json(
-            reader.get_tensor(CONFIG_KEY).decode("utf-8"), int(reader.get_tensor(STEP_KEY))
-        )
+        return RunConfig.from_json(text.numpy().decode("utf-8"), int(step.numpy()))
     except (ValueError, KeyError, TypeError) as e:
         raise CheckpointError(f"{checkpoint} holds a run record this version cannot read ({e})") from e
 
@@ -120,4 +121,4 @@ def random_states(net: keras.Model) -> list[tf.Variable]:
 
 def checkpoint_dir(path: str) -> str:
     """The directory a checkpoint prefix (or directory) lives in."""
-    return path if tf.io.gfile.isdir(path) else os.path.dirname(path)
+    return os.path.dirname(path) if tf.io.gfile.exists(path + ".index") else path

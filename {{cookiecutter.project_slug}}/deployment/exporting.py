@@ -47,3 +47,29 @@ def to_tflite(saved_model_dir: str, signature_key: str, representative_images=No
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: ([image] for image in representative_images)
     return converter.convert()
+
+
+def is_export(directory: str) -> bool:
+    """Whether ``directory`` holds an export of this project (its run record is written last)."""
+    return tf.io.gfile.exists(os.path.join(directory, EXPORT_CONFIG))
+
+
+def publish(staging: str, output_dir: str) -> None:
+    """Puts a finished export in place of ``output_dir`` (an older export there is replaced).
+
+    Local folders are renamed, so the export appears whole at once. Object
+    stores (gs://, s3://) have no folder rename: the files are copied, the run
+    record last, so a reader that waits for ``export_config.json`` sees a whole
+    export; then the staging copy is removed.
+    """
+    if is_export(output_dir):
+        tf.io.gfile.rmtree(output_dir)
+    if "://" not in output_dir:
+        tf.io.gfile.rename(staging, output_dir)
+        return
+    files = [os.path.join(root, name) for root, _, names in tf.io.gfile.walk(staging) for name in names]
+    for path in sorted(files, key=lambda p: os.path.basename(p) == EXPORT_CONFIG):
+        target = os.path.join(output_dir, os.path.relpath(path, staging))
+        tf.io.gfile.makedirs(os.path.dirname(target))
+        tf.io.gfile.copy(path, target, overwrite=True)
+    tf.io.gfile.rmtree(staging)

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFont
 
 CELL = 24
@@ -59,4 +62,12 @@ def write_png(matrix: np.ndarray, class_names: list[str], path: str) -> None:
             label = Image.new("RGB", (margin - 4, CELL), "white")
             ImageDraw.Draw(label).text((2, 6), name[:14], fill="black", font=font)
             image.paste(label.rotate(90, expand=True), (margin + k * cell, 2))
-    image.save(path)
+    save_png(image, path)
+
+
+def save_png(image: Image.Image, path: str) -> None:
+    """Writes a PIL image as PNG to any ``tf.io.gfile`` path (local, gs://, ...)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    with tf.io.gfile.GFile(path, "wb") as f:
+        f.write(buffer.getvalue())

@@ -29,6 +29,8 @@ class NetSpec:
       recipe: ``train.py`` flag values that train this net from scratch, used
         where the flag is not given (e.g. ``{"optimizer": "rmsprop",
         "learning_rate": 0.01, "opt_epsilon": 1.0}``).
+      pretrained_preprocessing: The preprocessing its published ImageNet
+        weights expect, used with ``--pretrained`` (None: the default one).
     """
 
     builder: Callable[..., keras.Model]
@@ -36,6 +38,7 @@ class NetSpec:
     default_preprocessing: str
     task: str = classification.NAME
     recipe: Mapping = dataclasses.field(default_factory=dict)
+    pretrained_preprocessing: str | None = None
 
 
 _SGD = {"optimizer": "momentum", "learning_rate": 0.01}
@@ -45,14 +48,20 @@ networks_map: dict[str, NetSpec] = {
     "cifarnet": NetSpec(cifarnet.CifarNet, 32, "cifarnet", recipe=_SGD),
     "alexnet_v2": NetSpec(convnets.AlexNetV2, 224, "vgg", recipe=_SGD),
     "vgg_a": NetSpec(convnets.VggA, 224, "vgg", recipe=_SGD),
-    "vgg_16": NetSpec(applications.vgg_16, 224, "vgg", recipe=_SGD),
-    "vgg_19": NetSpec(applications.vgg_19, 224, "vgg", recipe=_SGD),
+    "vgg_16": NetSpec(applications.vgg_16, 224, "vgg", recipe=_SGD, pretrained_preprocessing="vgg_caffe"),
+    "vgg_19": NetSpec(applications.vgg_19, 224, "vgg", recipe=_SGD, pretrained_preprocessing="vgg_caffe"),
     "inception_v3": NetSpec(
         applications.inception_v3, 299, "inception", recipe={"optimizer": "rmsprop", "learning_rate": 0.01}
     ),
-    "resnet_v1_50": NetSpec(applications.resnet_v1_50, 224, "vgg", recipe=_SGD),
-    "resnet_v1_101": NetSpec(applications.resnet_v1_101, 224, "vgg", recipe=_SGD),
-    "resnet_v1_152": NetSpec(applications.resnet_v1_152, 224, "vgg", recipe=_SGD),
+    "resnet_v1_50": NetSpec(
+        applications.resnet_v1_50, 224, "vgg", recipe=_SGD, pretrained_preprocessing="vgg_caffe"
+    ),
+    "resnet_v1_101": NetSpec(
+        applications.resnet_v1_101, 224, "vgg", recipe=_SGD, pretrained_preprocessing="vgg_caffe"
+    ),
+    "resnet_v1_152": NetSpec(
+        applications.resnet_v1_152, 224, "vgg", recipe=_SGD, pretrained_preprocessing="vgg_caffe"
+    ),
     "resnet_v2_50": NetSpec(applications.resnet_v2_50, 224, "inception", recipe=_SGD),
     "resnet_v2_101": NetSpec(applications.resnet_v2_101, 224, "inception", recipe=_SGD),
     "resnet_v2_152": NetSpec(applications.resnet_v2_152, 224, "inception", recipe=_SGD),

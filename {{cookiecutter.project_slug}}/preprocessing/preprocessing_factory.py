@@ -28,6 +28,7 @@ preprocessing_fn_map: dict[str, Callable[..., tf.Tensor]] = {
     "inception": inception_preprocessing.preprocess_image,
     "lenet": lenet_preprocessing.preprocess_image,
     "vgg": vgg_preprocessing.preprocess_image,
+    "vgg_caffe": vgg_preprocessing.preprocess_image_caffe,
 }
 
 

@@ -51,6 +51,27 @@ def crop(
     return image
 
 
+# What Keras' VGG and ResNet (v1) ImageNet weights were trained on ("caffe" mode): BGR, these means.
+_CAFFE_BGR_MEANS = (103.939, 116.779, 123.68)
+
+
+def preprocess_image_caffe(
+    image: tf.Tensor,
+    output_height: int,
+    output_width: int,
+    is_training: bool = False,
+    seed: tf.Tensor | None = None,
+) -> tf.Tensor:
+    """VGG's resize, crop and flip, then the input scaling of keras.applications' ImageNet weights.
+
+    For fine-tuning VGG 16/19 and ResNet v1 from ``--pretrained=imagenet``:
+    channels reversed to BGR and Keras' BGR means subtracted, as
+    ``keras.applications.vgg16.preprocess_input`` does. Needs 3 channels.
+    """
+    image = crop(tf.cast(image, tf.float32), output_height, output_width, is_training, seed)
+    return image[..., ::-1] - tf.constant(_CAFFE_BGR_MEANS, tf.float32)
+
+
 def preprocess_image(
     image: tf.Tensor,
     output_height: int,

@@ -81,6 +81,9 @@ class TaskSpec:
       csv_header: ``(top_k) -> column names`` of ``infer.py --output_format=csv``.
       csv_rows: ``(result) -> rows`` for one answer.
       options: The task's own settings.
+      summary_images: ``(inputs, targets, config) -> images`` to show in
+        TensorBoard at the first step (e.g. with the boxes drawn); None: the
+        inputs as they are.
     """
 
     name: str
@@ -97,6 +100,7 @@ class TaskSpec:
     csv_rows: Callable[[dict], list[list]]
     serve_preprocessed: Callable[..., dict] | None = None
     options: tuple[TaskOption, ...] = ()
+    summary_images: Callable | None = None
 
     def option_defaults(self) -> dict:
         return {option.name: option.default for option in self.options}

@@ -1,18 +1,79 @@
+import numpy as np
 import pytest
 import tensorflow as tf
 
 from errors import UserError
-from preprocessing import preprocessing_factory
+from preprocessing import preprocessing_factory, vgg_preprocessing
 
 
 @pytest.mark.parametrize("name", sorted(preprocessing_factory.preprocessing_fn_map))
 @pytest.mark.parametrize("is_training", [True, False])
 def test_every_preprocessing_returns_float32(name, is_training):
     fn = preprocessing_factory.get_preprocessing(name, is_training=is_training)
-    image = tf.cast(tf.random.uniform([28, 28, 1], maxval=256, dtype=tf.int32), tf.uint8)
+    channels = 3 if name == "vgg_caffe" else 1  # ImageNet weights take colour
+    image = tf.cast(tf.random.uniform([28, 28, channels], maxval=256, dtype=tf.int32), tf.uint8)
     out = fn(image, output_height=28, output_width=28)
     assert out.dtype == tf.float32
-    assert out.shape == (28, 28, 1)
+    assert out.shape == (28, 28, channels)
+
+
+@pytest.mark.parametrize("name", ["cifarnet", "inception", "vgg"])
+def test_augmentation_is_a_function_of_the_seed(name):
+    fn = preprocessing_factory.get_preprocessing(name, is_training=True)
+    image = tf.cast(tf.random.stateless_uniform([40, 40, 3], [1, 2], maxval=256, dtype=tf.int32), tf.uint8)
+    a, b = (
+        fn(image, output_height=32, output_width=32, seed=tf.constant([0, 7], tf.int64)) for _ in range(2)
+    )
+    c = fn(image, output_height=32, output_width=32, seed=tf.constant([0, 8], tf.int64))
+    assert tf.reduce_all(a == b) and not tf.reduce_all(a == c)
+
+
+def test_pretrained_vgg_and_resnet_v1_get_the_caffe_scaling_of_their_weights():
+    image = tf.cast(tf.random.stateless_uniform([64, 48, 3], [3, 4], maxval=256, dtype=tf.int32), tf.uint8)
+    ours = preprocessing_factory.get_preprocessing("vgg_caffe")(image, output_height=32, output_width=32)
+    # The same resize and crop, then Keras' own preprocessing for those weights.
+    cropped = vgg_preprocessing.crop(tf.cast(image, tf.float32), 32, 32, False, None)
+    keras_way = tf.keras.applications.vgg16.preprocess_input(cropped.numpy())
+    np.testing.assert_allclose(ours.numpy(), keras_way, atol=1e-4)
+    np.testing.assert_allclose(
+        ours.numpy(), tf.keras.applications.resnet50.preprocess_input(cropped.numpy()), atol=1e-4
+    )
+
+
+def test_pretrained_inception_mobilenet_resnet_v2_get_minus_one_to_one():
+    image = tf.cast(tf.random.stateless_uniform([32, 32, 3], [5, 6], maxval=256, dtype=tf.int32), tf.uint8)
+    ours = preprocessing_factory.get_preprocessing("inception")(image, output_height=32, output_width=32)
+    cropped = tf.image.resize(
+        tf.image.central_crop(tf.image.convert_image_dtype(image, tf.float32), 0.875), [32, 32]
+    )
+    for preprocess_input in (
+        tf.keras.applications.mobilenet_v2.preprocess_input,
+        tf.keras.applications.inception_v3.preprocess_input,
+        tf.keras.applications.resnet_v2.preprocess_input,
+    ):
+        np.testing.assert_allclose(ours.numpy(), preprocess_input(cropped.numpy() * 255.0), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("model_name", "expected"),
+    [
+        ("vgg_16", "vgg_caffe"),
+        ("resnet_v1_50", "vgg_caffe"),
+        ("mobilenet_v2", "inception"),
+        ("inception_v3", "inception"),
+    ],
+)
+def test_pretrained_flag_picks_the_weights_preprocessing(model_name, expected, mnist_dir):
+    from cli import train_flags
+
+    from datasets import mnist
+
+    args = train_flags.parse(
+        None, [f"--model_name={model_name}", "--pretrained=imagenet", "--dataset_name=mnist"]
+    )
+    assert train_flags.run_config(args, mnist.get_split("train", mnist_dir)).preprocessing_name == expected
+    args = train_flags.parse(None, [f"--model_name={model_name}", "--dataset_name=mnist"])
+    assert train_flags.run_config(args, mnist.get_split("train", mnist_dir)).preprocessing_name != "vgg_caffe"
 
 
 def test_lenet_maps_pixels_to_minus_one_one():
@@ -27,5 +88,5 @@ def test_lenet_resizes_images_of_another_size():
 
 
 def test_unknown_preprocessing_lists_the_known_ones():
-    with pytest.raises(UserError, match="known: cifarnet, identity, inception, lenet, vgg"):
+    with pytest.raises(UserError, match="known: cifarnet, identity, inception, lenet, vgg, vgg_caffe"):
         preprocessing_factory.get_preprocessing("resnet")

@@ -113,8 +113,10 @@ class TrainDirLock:
             json.dump(self.record, f)
 
     def _write(self, record: dict) -> None:
-        with tf.io.gfile.GFile(self.path, "w") as f:
+        # A new file renamed over the old one: whole at every moment (and ram:// appends on "w").
+        with tf.io.gfile.GFile(self.path + ".new", "w") as f:
             json.dump(record, f)
+        tf.io.gfile.rename(self.path + ".new", self.path, overwrite=True)
 
 
 def _alive(pid, lock_started: float) -> bool:
