@@ -122,6 +122,8 @@ def test_two_workers_train_and_write_one_checkpoint_set(two_shard_mnist, tmp_pat
         "--batch_size=16",
         "--log_every_n_steps=20",
         "--save_interval_secs=0.5",
+        "--eval_every_n_steps=20",
+        "--keep_best_by=accuracy",
     ]
     workers = start_job(flags, tmp_path)
     try:
@@ -130,6 +132,10 @@ def test_two_workers_train_and_write_one_checkpoint_set(two_shard_mnist, tmp_pat
         stop(workers)
     assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
     assert "Saved" in outputs[0] and "Saved" not in outputs[1]  # only the chief writes
+    # The chief validates while the other worker waits; both go on to the end.
+    assert "validation at step 20" in outputs[0] and "validation at step 40" in outputs[0]
+    assert "validation" not in outputs[1]
+    assert json.loads((train_dir / "best" / "best.json").read_text())["metric"] == "accuracy"
     assert tf.train.latest_checkpoint(str(train_dir)).endswith("ckpt-40")
     assert os.listdir(tmp_path / "worker_tmp") == []  # the other worker cleaned up
     reader = tf.train.load_checkpoint(str(train_dir / "ckpt-40"))
