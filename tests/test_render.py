@@ -109,7 +109,7 @@ def test_first_dataset_generates_a_registered_module(tmp_path):
     module = (project / "datasets" / "leaves.py").read_text()
     assert 'NAME = "leaves"' in module
     factory = (project / "datasets" / "dataset_factory.py").read_text()
-    assert "leaves, mnist" in factory and '"leaves": leaves,' in factory
+    assert "    leaves,\n    mnist,\n" in factory and '"leaves": leaves,' in factory
     assert not list(project.rglob("__pycache__"))
     ruff = [sys.executable, "-m", "ruff"]
     assert subprocess.run([*ruff, "check", "--no-cache", "--quiet", "datasets"], cwd=project).returncode == 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import glob
+import io
 import json
 import os
 import sys
@@ -27,6 +28,7 @@ import sys
 from cli import flags, runner
 
 import tensorflow as tf
+from PIL import Image
 
 from datasets import image_folder
 from deployment import serving
@@ -43,6 +45,11 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--top_k", type=flags.positive_int, default=5)
     flags.add_batch_size_flag(p, 32)
     p.add_argument("--output_format", choices=("jsonl", "csv"), default="jsonl")
+    p.add_argument(
+        "--output_dir",
+        default=None,
+        help="Also write each image with its answer drawn (a detector's boxes and labels) into this folder.",
+    )
     flags.add_task_flags(p, serving_only=True)
     return flags.parse(p, argv)
 
@@ -75,8 +82,22 @@ def infer(args: argparse.Namespace) -> int:
                 failed += 1
                 writer.error(path, info)
             else:
-                writer.result(path, task.format_result(rows[i], model.config, {**info, "top_k": args.top_k}))
+                answer = task.format_result(rows[i], model.config, {**info, "top_k": args.top_k})
+                writer.result(path, answer)
+                if args.output_dir and task.draw:
+                    draw(task, path, readable[i][1], answer, args.output_dir)
     return 1 if failed else 0
+
+
+def draw(task, path: str, encoded: bytes, answer: dict, output_dir: str) -> None:
+    """Writes the image with the answer drawn on it (a detector's boxes) as <output_dir>/<name>.png."""
+    image = tf.io.decode_image(encoded, channels=3, expand_animations=False).numpy()
+    buffer = io.BytesIO()
+    Image.fromarray(task.draw(image, answer)).save(buffer, format="PNG")
+    tf.io.gfile.makedirs(output_dir)
+    name = os.path.splitext(os.path.basename(path))[0] + ".png"
+    with tf.io.gfile.GFile(os.path.join(output_dir, name), "wb") as f:
+        f.write(buffer.getvalue())
 
 
 def expand(inputs: list[str]) -> list[tuple[str, None]]:

@@ -27,7 +27,7 @@ class Progress:
         self.bar, self.total, self.start, self.last = None, None, time.perf_counter(), 0
 
     def __call__(self, done: int, total: int) -> None:
-        if total != self.total or done < self.last:  # a new pass (the next split, the next evaluation)
+        if total != self.total or done < self.last or done == 0:  # a new pass (next split, next evaluation)
             self.bar = keras.utils.Progbar(total or None, unit_name=self.unit) if on_terminal() else None
             self.total, self.start, self.last = total, time.perf_counter(), 0
         if self.bar is not None:

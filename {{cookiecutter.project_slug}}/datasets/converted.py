@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from datasets import example_codec
 from datasets.splits import DatasetError, DatasetSplit
-from tasks import classification
+from tasks import classification, detection
 
 LABELS_FILENAME = "labels.txt"
 INFO_FILENAME = "dataset_info.json"
@@ -156,6 +156,8 @@ class DatasetWriter:
         temporary = [path + TEMPORARY for path in final]
         writers = [tf.io.TFRecordWriter(path) for path in temporary]
         count = 0
+        if self.progress:
+            self.progress(0, total)  # a new pass starts now
         try:
             for count, record in enumerate(records, start=1):
                 writers[(count - 1) % num_shards].write(record)
@@ -213,7 +215,10 @@ def write_image_arrays(
 # --- Reading back ------------------------------------------------------------------------
 
 # How records of each task decode; a converter of another kind of record adds its decoder here.
-DECODERS: dict[str, Callable] = {classification.NAME: example_codec.image_decoder}
+DECODERS: dict[str, Callable] = {
+    classification.NAME: example_codec.image_decoder,
+    detection.NAME: example_codec.detection_decoder,
+}
 
 
 def read_split(dataset_name: str, split_name: str, dataset_dir: str | None) -> DatasetSplit:

@@ -4,8 +4,8 @@ To add a dataset with code of its own, write ``datasets/<name>.py`` (with
 ``get_split`` and, where it has raw data to convert, ``download_and_convert``;
 ``python -m datasets.new_dataset --name=<name>`` writes one to fill in) and add
 it to ``datasets_map``. Your own images need no module: a folder of class
-folders (or of Pascal VOC annotations, once detection is in) converted under
-any other name is read back from its ``--dataset_dir``.
+folders, or of Pascal VOC annotations, converted under any other name is read
+back from its ``--dataset_dir``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,25 @@ from types import ModuleType
 
 import tensorflow as tf
 
-from datasets import cifar10, converted, flowers, image_folder, mnist, sine
+from datasets import (
+    cifar10,
+    converted,
+    flowers,
+    image_folder,
+    mnist,
+    pascal_voc,
+    pascalvoc_2007,
+    pascalvoc_2012,
+    sine,
+)
 from datasets.splits import DatasetError, DatasetSplit
 
 datasets_map: dict[str, ModuleType] = {
     "cifar10": cifar10,
     "flowers": flowers,
     "mnist": mnist,
+    "pascalvoc_2007": pascalvoc_2007,
+    "pascalvoc_2012": pascalvoc_2012,
     "sine": sine,
 }
 
@@ -61,6 +73,5 @@ def _converted_as(name: str, dataset_dir: str) -> bool:
 
 
 def converter_for(source_dir: str):
-    """The no-code converter for a folder of your own data: image folders (class folders)."""
-    del source_dir
-    return image_folder.convert
+    """The no-code converter for a folder of your own data: Pascal VOC (detection) or class folders."""
+    return pascal_voc.convert if pascal_voc.is_voc_folder(source_dir) else image_folder.convert

@@ -133,18 +133,23 @@ def create(name: str) -> str:
 
 
 def _register(factory: str, name: str) -> str:
-    """Adds ``name`` to the ``from datasets import`` line and to ``datasets_map``."""
-    imports = re.search(r"^from datasets import ([\w, ]+)$", factory, flags=re.MULTILINE)
+    """Adds ``name`` to the ``from datasets import`` line(s) and to ``datasets_map``.
+
+    The import is written one module a line, with a trailing comma, which ruff keeps as it is.
+    """
+    imports = re.search(r"^from datasets import (\(\n[\w,\s]+?\)|[\w, ]+)$", factory, flags=re.MULTILINE)
     registry = re.search(r"^datasets_map: dict\[str, ModuleType\] = \{\n(.*?)^\}", factory, re.M | re.S)
     if not imports or not registry:
         raise ValueError(
             f"cannot find the import line and datasets_map in {FACTORY}; register by hand: "
             f'import {name} and add "{name}": {name}, to datasets_map'
         )
-    modules = sorted({*imports.group(1).replace(" ", "").split(","), name})
+    found = re.sub(r"[()\s]", "", imports.group(1)).split(",")
+    modules = sorted({*(m for m in found if m), name})
     entries = registry.group(1) + f'    "{name}": {name},\n'
     factory = factory[: registry.start(1)] + entries + factory[registry.end(1) :]
-    return factory[: imports.start(1)] + ", ".join(modules) + factory[imports.end(1) :]
+    listed = "(\n" + "".join(f"    {m},\n" for m in modules) + ")"
+    return factory[: imports.start(1)] + listed + factory[imports.end(1) :]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,9 +12,19 @@ from collections.abc import Callable, Mapping
 from tensorflow import keras
 
 from errors import UserError
-from nets import applications, cifarnet, convnets, lenet, regression
-from tasks import classification
+from nets import (
+    applications,
+    cifarnet,
+    convnets,
+    lenet,
+    regression,
+    ssd_mobilenet_v2,
+    ssd_small,
+    ssd_vgg_300,
+)
+from tasks import classification, detection
 from tasks import regression as regression_task
+from tasks.box_utils import AnchorSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +41,7 @@ class NetSpec:
         "learning_rate": 0.01, "opt_epsilon": 1.0}``).
       pretrained_preprocessing: The preprocessing its published ImageNet
         weights expect, used with ``--pretrained`` (None: the default one).
+      anchors: A detection net's anchors (``tasks.box_utils.AnchorSpec``).
     """
 
     builder: Callable[..., keras.Model]
@@ -39,6 +50,7 @@ class NetSpec:
     task: str = classification.NAME
     recipe: Mapping = dataclasses.field(default_factory=dict)
     pretrained_preprocessing: str | None = None
+    anchors: AnchorSpec | None = None
 
 
 _SGD = {"optimizer": "momentum", "learning_rate": 0.01}
@@ -70,6 +82,30 @@ networks_map: dict[str, NetSpec] = {
     ),
     "mobilenet_v2": NetSpec(
         applications.mobilenet_v2, 224, "inception", recipe={"optimizer": "rmsprop", "learning_rate": 0.01}
+    ),
+    "ssd_small": NetSpec(
+        ssd_small.SSDSmall,
+        300,
+        "ssd",
+        detection.NAME,
+        {"optimizer": "adam", "learning_rate": 0.001},
+        anchors=ssd_small.ANCHORS,
+    ),
+    "ssd_mobilenet_v2": NetSpec(
+        ssd_mobilenet_v2.SSDMobileNetV2,
+        300,
+        "ssd",
+        detection.NAME,
+        {"optimizer": "adam", "learning_rate": 0.001},
+        anchors=ssd_mobilenet_v2.ANCHORS,
+    ),
+    "ssd_vgg_300": NetSpec(
+        ssd_vgg_300.ssd_vgg_300,
+        300,
+        "ssd_vgg",
+        detection.NAME,
+        {"optimizer": "adam", "learning_rate": 0.0001},
+        anchors=ssd_vgg_300.ANCHORS,
     ),
     "regression": NetSpec(
         regression.Regression,

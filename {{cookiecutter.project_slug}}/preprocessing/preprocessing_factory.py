@@ -19,6 +19,8 @@ from preprocessing import (
     identity_preprocessing,
     inception_preprocessing,
     lenet_preprocessing,
+    ssd_preprocessing,
+    ssd_vgg_preprocessing,
     vgg_preprocessing,
 )
 
@@ -27,6 +29,8 @@ preprocessing_fn_map: dict[str, Callable[..., tf.Tensor]] = {
     "identity": identity_preprocessing.preprocess_image,
     "inception": inception_preprocessing.preprocess_image,
     "lenet": lenet_preprocessing.preprocess_image,
+    "ssd": ssd_preprocessing.preprocess_image,
+    "ssd_vgg": ssd_vgg_preprocessing.preprocess_image,
     "vgg": vgg_preprocessing.preprocess_image,
     "vgg_caffe": vgg_preprocessing.preprocess_image_caffe,
 }

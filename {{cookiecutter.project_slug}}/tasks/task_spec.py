@@ -84,6 +84,8 @@ class TaskSpec:
       summary_images: ``(inputs, targets, config) -> images`` to show in
         TensorBoard at the first step (e.g. with the boxes drawn); None: the
         inputs as they are.
+      draw: ``(uint8 image, answer) -> uint8 image`` for ``infer.py
+        --output_dir`` (e.g. the boxes drawn); None: the task draws nothing.
     """
 
     name: str
@@ -101,6 +103,7 @@ class TaskSpec:
     serve_preprocessed: Callable[..., dict] | None = None
     options: tuple[TaskOption, ...] = ()
     summary_images: Callable | None = None
+    draw: Callable | None = None
 
     def option_defaults(self) -> dict:
         return {option.name: option.default for option in self.options}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from errors import UserError
-from tasks import classification, regression
+from tasks import classification, detection, regression
 from tasks.task_spec import TaskSpec
 
 tasks_map: dict[str, TaskSpec] = {
     classification.NAME: classification.TASK,
+    detection.NAME: detection.TASK,
     regression.NAME: regression.TASK,
 }
 

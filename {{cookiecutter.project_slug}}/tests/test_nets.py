@@ -4,17 +4,27 @@ import tensorflow as tf
 from deployment import checkpointing, run_config
 from errors import UserError
 from nets import nets_factory, print_net
+from tasks import box_utils, classification, detection
 
 # Built and trained at their full size only under `pytest -m slow` (seconds to minutes each on a CPU).
 LARGE = {
     "alexnet_v2", "vgg_a", "vgg_16", "vgg_19", "inception_v3",
     "resnet_v1_50", "resnet_v1_101", "resnet_v1_152", "resnet_v2_50", "resnet_v2_101", "resnet_v2_152",
+    "ssd_vgg_300", "ssd_mobilenet_v2",
 }  # fmt: skip
 NETS = [
     pytest.param(name, marks=pytest.mark.slow) if name in LARGE else name
     for name in sorted(nets_factory.networks_map)
 ]
-SMALL_SIZE = {"inception_v3": 75, "lenet": 20, "cifarnet": 24}  # the smallest each application accepts
+# The smallest each accepts (or a small one that still has every feature map).
+SMALL_SIZE = {
+    "inception_v3": 75,
+    "lenet": 20,
+    "cifarnet": 24,
+    "ssd_vgg_300": 260,
+    "ssd_small": 96,
+    "ssd_mobilenet_v2": 128,
+}
 
 
 def _images(spec, size, batch=2, channels=3):
@@ -26,17 +36,38 @@ def _num_classes(spec):
     return 1 if spec.task == "regression" else 7
 
 
+def _check_outputs(spec, outputs, batch, size):
+    if spec.task == detection.NAME:
+        anchors = box_utils.generate_anchors(spec.anchors, size)  # the record's anchors match the net's maps
+        assert outputs["class_logits"].shape == (batch, len(anchors), _num_classes(spec) + 1)
+        assert outputs["box_encodings"].shape == (batch, len(anchors), 4)
+    else:
+        assert outputs.shape == (batch, _num_classes(spec)), size
+
+
+def _loss(spec, outputs, images):
+    if spec.task == detection.NAME:
+        anchors = box_utils.generate_anchors(spec.anchors, images.shape[1])
+        classes, encoded = box_utils.match(tf.constant([[0.1, 0.1, 0.5, 0.6]]), tf.constant([2]), anchors)
+        classes, encoded = (tf.stack([t] * images.shape[0]) for t in (classes, encoded))
+        losses = box_utils.multibox_loss(classes, encoded, outputs["class_logits"], outputs["box_encodings"])
+        return tf.reduce_mean(losses)
+    if spec.task == "regression":
+        return tf.reduce_mean(tf.square(outputs - tf.zeros([images.shape[0], 1])))
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(tf.constant([1, 3]), outputs))
+
+
 @pytest.mark.parametrize("name", NETS)
 def test_every_net_builds_at_its_default_and_a_small_size(name):
     spec = nets_factory.networks_map[name]
     for size in {spec.default_image_size, SMALL_SIZE.get(name, 32) if spec.default_image_size else None}:
         net = nets_factory.get_network(name, _num_classes(spec), weight_decay=1e-4)
-        logits, end_points = net(_images(spec, size), training=False)
-        assert logits.shape == (2, _num_classes(spec)), size
+        outputs, end_points = net(_images(spec, size), training=False)
+        _check_outputs(spec, outputs, 2, size)
         assert end_points and all(isinstance(k, str) for k in end_points)
         assert net.losses, "weight decay should add regularization losses"
         run_config.check_checkpointable(net)
-    if spec.task == "classification":
+    if spec.task == classification.NAME:
         features, _ = nets_factory.get_network(name, 0)(_images(spec, size))
         assert (
             features.shape.rank == 2 and features.shape[0] == 2
@@ -47,16 +78,12 @@ def test_every_net_builds_at_its_default_and_a_small_size(name):
 def test_every_net_trains_a_step_and_round_trips_a_checkpoint(tmp_path, name):
     spec = nets_factory.networks_map[name]
     images = _images(spec, spec.default_image_size)
-    labels = tf.zeros([2, 1]) if spec.task == "regression" else tf.constant([1, 3])
     net = nets_factory.get_network(name, _num_classes(spec))
     net(images)
     optimizer = tf.keras.optimizers.SGD(0.01)
     with tf.GradientTape() as tape:
         outputs, _ = net(images, training=True)
-        if spec.task == "regression":
-            loss = tf.reduce_mean(tf.square(outputs - labels))
-        else:
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, outputs))
+        loss = _loss(spec, outputs, images)
     grads = tape.gradient(loss, net.trainable_variables)
     assert all(g is not None for g in grads) and bool(tf.math.is_finite(loss))
     optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
@@ -67,7 +94,8 @@ def test_every_net_trains_a_step_and_round_trips_a_checkpoint(tmp_path, name):
     other(images)
     tf.train.Checkpoint(model=other).read(path).assert_existing_objects_matched()
     after, _ = other(images)
-    assert tf.reduce_max(tf.abs(after - before)) == 0.0
+    for a, b in zip(tf.nest.flatten(after), tf.nest.flatten(before), strict=True):
+        assert tf.reduce_max(tf.abs(a - b)) == 0.0
 
 
 def test_lenet_end_points_and_training_switch():

@@ -10,7 +10,7 @@ from preprocessing import preprocessing_factory, vgg_preprocessing
 @pytest.mark.parametrize("is_training", [True, False])
 def test_every_preprocessing_returns_float32(name, is_training):
     fn = preprocessing_factory.get_preprocessing(name, is_training=is_training)
-    channels = 3 if name == "vgg_caffe" else 1  # ImageNet weights take colour
+    channels = 3 if name in ("vgg_caffe", "ssd", "ssd_vgg") else 1  # ImageNet weights and SSD take colour
     image = tf.cast(tf.random.uniform([28, 28, channels], maxval=256, dtype=tf.int32), tf.uint8)
     out = fn(image, output_height=28, output_width=28)
     assert out.dtype == tf.float32

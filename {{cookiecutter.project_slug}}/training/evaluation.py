@@ -57,6 +57,8 @@ class Evaluator:
         """The metrics of the net's current weights; pictures (if any) go into ``eval_dir``."""
         metrics = self.task.metrics(self.config)
         loss_sum, count = 0.0, 0
+        if self.progress:
+            self.progress(0, self.expected or 0)
         try:
             for inputs, labels in self.dataset:
                 reduced, batch_loss, batch_count = self._reduce(inputs, labels)

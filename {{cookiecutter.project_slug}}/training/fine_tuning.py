@@ -7,6 +7,8 @@ start a 5-class LeNet once ``Logits`` is excluded.
 
 from __future__ import annotations
 
+import re
+
 from tensorflow import keras
 
 from deployment import checkpointing
@@ -58,7 +60,8 @@ def warm_start(
             variable.assign(match)
             copied += 1
     if mismatched:
-        scopes = sorted({line.split("/")[0] for line in mismatched})
+        # The layer of each variable, numbered layers as one scope: heads/class_head_0..5 -> heads/class_head.
+        scopes = sorted({re.sub(r"_\d+$", "", line.split(":")[0].rsplit("/", 1)[0]) for line in mismatched})
         raise checkpointing.CheckpointError(
             f"{path} does not fit the net: shapes differ for {'; '.join(mismatched)}. Pass "
             f"--checkpoint_exclude_scopes={','.join(scopes)} to start those from scratch "
