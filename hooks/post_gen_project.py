@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
-# Where this machine put things: not part of the answers.
-MACHINE_PATHS = ("_output_dir", "_repo_dir", "_checkout")
+# Where this machine (or cruft's temporary copy) found and put things: not part of the answers.
+MACHINE_PATHS = ("_output_dir", "_repo_dir", "_checkout", "_template")
 
 
 def main() -> None:

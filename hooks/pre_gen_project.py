@@ -9,6 +9,7 @@ SLUG = "{{ cookiecutter.project_slug }}"
 PROJECT_NAME = "{{ cookiecutter.project_name }}"
 TENSORFLOW_PACKAGE = "{{ cookiecutter.tensorflow_package }}"
 CI = "{{ cookiecutter.ci }}"
+LICENSE = "{{ cookiecutter.license }}"
 FIRST_DATASET = "{{ cookiecutter.first_dataset }}"
 # Names taken in the project template (read from it at render time by local_extensions.py).
 PROJECT_MODULES = set(json.loads(r"""{{ project_modules() | tojson }}"""))
@@ -16,6 +17,7 @@ DATASET_MODULES = set(json.loads(r"""{{ project_modules("datasets") | tojson }}"
 
 TENSORFLOW_PACKAGES = ("tensorflow-cpu", "tensorflow[and-cuda]", "tensorflow")
 CI_CHOICES = ("github-actions", "none")
+LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "none")
 THIRD_PARTY = {"tensorflow", "keras", "numpy", "yaml", "PIL"}
 
 
@@ -45,6 +47,8 @@ def errors() -> list[str]:
         found.append(
             f"first_dataset {FIRST_DATASET!r} is already a module of datasets/; choose another name."
         )
+    if LICENSE not in LICENSES:
+        found.append(f"license {LICENSE!r} is not one of: {', '.join(LICENSES)}.")
     if CI not in CI_CHOICES:
         found.append(f"ci {CI!r} is not one of: {', '.join(CI_CHOICES)}.")
     return found

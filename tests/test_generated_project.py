@@ -11,6 +11,8 @@ import shutil
 import struct
 import subprocess
 import sys
+import venv
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -158,6 +160,33 @@ def test_tensorflow_start_up_notices_stay_out_of_the_terminal(project):
     assert result.returncode == 0
     assert "lenet: 3,274,634 parameters" in result.stdout
     assert result.stderr == ""
+
+
+def test_the_wheel_holds_the_project_and_its_commands_run_from_a_fresh_environment(project, tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(project, source)  # pip wheel writes build files beside the sources
+    built = run(
+        source, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(tmp_path / "dist"), "."
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    wheel = next((tmp_path / "dist").glob("image_models-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for module in ("train.py", "eval.py", "errors.py", "cli/flags.py", "tasks/detection.py",
+                   "deployment/k8s/indexed-job.yaml", "nets/ssd_small.py"):  # fmt: skip
+        assert module in names, module
+    fresh = tmp_path / "fresh"
+    venv.create(fresh, with_pip=True)
+    python = fresh / "bin" / "python"
+    installed = subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)],
+                               capture_output=True, text=True)  # fmt: skip
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    # TensorFlow and the other dependencies from this environment; the project only from the wheel.
+    dependencies = next(p for p in sys.path if p.endswith("site-packages"))
+    env = {**os.environ, "PYTHONPATH": dependencies}
+    helped = subprocess.run([fresh / "bin" / "image_models-train", "--help"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert helped.returncode == 0, helped.stderr[-2000:]
+    assert "--model_name" in helped.stdout and "--eval_every_n_steps" in helped.stdout
 
 
 def test_pre_commit_passes_on_a_fresh_project(project, tmp_path):

@@ -25,7 +25,7 @@ from cli import flags, runner
 import tensorflow as tf
 
 from datasets import dataset_factory, input_pipeline
-from deployment import checkpointing, exporting, serving
+from deployment import checkpointing, cluster_env, exporting, serving
 from deployment.run_config import RunConfig
 from errors import UserError
 from tasks.task_spec import IMAGES
@@ -34,7 +34,12 @@ from tasks.task_spec import IMAGES
 def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p = flags.make_parser(__doc__)
     flags.add_checkpoint_flag(p)
-    p.add_argument("--output_dir", required=True, help="The SavedModel folder to write.")
+    p.add_argument(
+        "--output_dir",
+        default=cluster_env.default(cluster_env.MODEL_DIR),
+        required=not cluster_env.default(cluster_env.MODEL_DIR),
+        help="The SavedModel folder to write (default: $AIP_MODEL_DIR where Vertex AI sets it).",
+    )
     p.add_argument(
         "--top_k", type=flags.positive_int, default=5, help="How many classes a classifier returns."
     )

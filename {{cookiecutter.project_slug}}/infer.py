@@ -42,7 +42,14 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint_path", help="A checkpoint file prefix, or a directory (its latest).")
     source.add_argument("--saved_model_dir", help="A SavedModel written by export.py.")
-    p.add_argument("--top_k", type=flags.positive_int, default=5)
+    p.add_argument("--top_k", type=flags.positive_int, default=5, help="Classifiers: the classes to print.")
+    p.add_argument(
+        "--min_score",
+        type=flags.fraction,
+        default=0.5,
+        help="Detectors: print and draw the detections scoring at least this (served models return every "
+        "one above their --select_threshold, for mAP).",
+    )
     flags.add_batch_size_flag(p, 32)
     p.add_argument("--output_format", choices=("jsonl", "csv"), default="jsonl")
     p.add_argument(
@@ -82,7 +89,8 @@ def infer(args: argparse.Namespace) -> int:
                 failed += 1
                 writer.error(path, info)
             else:
-                answer = task.format_result(rows[i], model.config, {**info, "top_k": args.top_k})
+                request = {**info, "top_k": args.top_k, "min_score": args.min_score}
+                answer = task.format_result(rows[i], model.config, request)
                 writer.result(path, answer)
                 if args.output_dir and task.draw:
                     draw(task, path, readable[i][1], answer, args.output_dir)

@@ -5,9 +5,11 @@
 1. Sine regression: train.py, then eval.py (data made in code).
 2. Digits: synthetic MNIST-format IDX files -> download_and_convert_data.py
    --source_dir -> train.py (LeNet) -> eval.py -> infer.py on PNG files.
+3. Detection: shapes in Pascal VOC's layout -> download_and_convert_data.py
+   -> train.py (the small SSD) -> eval.py (mAP) -> infer.py, boxes drawn.
 
 Each command is printed before it runs, so you can copy it. The last line is
-a JSON summary (sine MSE, digit accuracy, infer.py hits).
+a JSON summary (sine MSE, digit accuracy, infer.py hits, detection mAP).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sine_steps", type=int, default=2000)
     p.add_argument("--lenet_steps", type=int, default=300)
     p.add_argument("--num_train", type=int, default=6000, help="Synthetic training digits.")
+    p.add_argument("--detection_steps", type=int, default=300)
     args = p.parse_args(argv)
     os.chdir(os.path.dirname(os.path.abspath(__file__)))
     work = args.workdir
@@ -114,6 +117,20 @@ def main(argv: list[str] | None = None) -> int:
         for r in map(json.loads, lines)
     )
 
+    print("\n== 3. Detection: shapes in Pascal VOC's layout, the small SSD ==")
+    shapes, shapes_data = os.path.join(work, "shapes"), os.path.join(work, "shapes_data")
+    run(["-m", "datasets.synthetic_shapes", f"--output_dir={shapes}", "--num_train=200", "--num_test=40"])
+    run(["download_and_convert_data.py", "--dataset_name=shapes", f"--source_dir={shapes}",
+         f"--dataset_dir={shapes_data}"])  # fmt: skip
+    run(["train.py", "--dataset_name=shapes", f"--dataset_dir={shapes_data}", "--model_name=ssd_small",
+         f"--train_dir={ckpt}/ssd", "--train_image_size=128", "--batch_size=16",
+         f"--max_number_of_steps={args.detection_steps}", "--learning_rate=0.003",
+         "--log_every_n_steps=100"])  # fmt: skip
+    boxes = last_json(run(["eval.py", f"--checkpoint_path={ckpt}/ssd", "--dataset_split_name=test"]))
+    pictures = sorted(os.listdir(os.path.join(shapes, "JPEGImages")))[-3:]
+    run(["infer.py", f"--checkpoint_path={ckpt}/ssd", f"--output_dir={work}/drawn",
+         *(os.path.join(shapes, "JPEGImages", p) for p in pictures)])  # fmt: skip
+
     summary = {
         "sine_mse": round(sine["mse"], 4),
         "sine_step": sine["step"],
@@ -121,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         "digits_step": digits["step"],
         "infer_correct": hits,
         "infer_total": len(pngs),
+        "detection_mAP": round(boxes["mAP"], 4),
+        "detection_step": boxes["step"],
     }
-    print(f"\nDone. Checkpoints are in {ckpt}; `tensorboard --logdir={ckpt}` shows the curves.")
+    print(f"\nDone. Checkpoints are in {ckpt}; `tensorboard --logdir={ckpt}` shows the curves; "
+          f"{work}/drawn holds the detections drawn.")  # fmt: skip
     print(json.dumps(summary))
     return 0
 

@@ -189,7 +189,7 @@ def train(args: argparse.Namespace) -> int:
         if args.eval_every_n_steps:
             validator = validation.Validator(
                 config, ema_net or net, _validation_split(args, config), args.train_dir, args.keep_best_by,
-                args.early_stopping_patience, write_dir.chief, args.validation_batch_size,
+                args.early_stopping_patience, write_dir.chief, args.validation_batch_size, args.summary_dir,
             )  # fmt: skip
             best = tf.train.Checkpoint(
                 model=net, step=step, config=config_var, **({"ema_model": ema_net} if ema_net else {})
@@ -198,7 +198,7 @@ def train(args: argparse.Namespace) -> int:
                 best, os.path.join(write_dir.path, validation.BEST_DIR), 1
             )
         writer = (
-            tf.summary.create_file_writer(args.train_dir)
+            tf.summary.create_file_writer(args.summary_dir)
             if write_dir.chief
             else tf.summary.create_noop_writer()
         )
@@ -264,8 +264,8 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _validation_split(args: argparse.Namespace, config: run_config.RunConfig):
-    """The split to validate on: --validation_split_name, else validation if there is one, else test."""
-    names = [args.validation_split_name] if args.validation_split_name else ["validation", "test"]
+    """The split to validate on: --validation_split_name, else validation (or val) if any, else test."""
+    names = [args.validation_split_name] if args.validation_split_name else ["validation", "val", "test"]
     for name in names:
         try:
             split = dataset_factory.get_dataset(config.dataset_name, name, args.dataset_dir)

@@ -14,6 +14,7 @@ import os
 from cli import flags
 
 from datasets.splits import DatasetSplit
+from deployment import cluster_env
 from deployment.run_config import OptimizerSettings, RunConfig
 from errors import UserError
 from nets import nets_factory
@@ -26,7 +27,13 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--train_dir",
         default=None,
-        help="Where checkpoints and summaries go (default: checkpoints/<dataset_name>_<model_name>).",
+        help="Where checkpoints and summaries go (default: $AIP_CHECKPOINT_DIR where Vertex AI sets it, "
+        "else checkpoints/<dataset_name>_<model_name>).",
+    )
+    p.add_argument(
+        "--summary_dir",
+        default=None,
+        help="Where TensorBoard summaries go (default: $AIP_TENSORBOARD_LOG_DIR if set, else --train_dir).",
     )
     flags.add_dataset_flags(p, split="train")
     p.add_argument(
@@ -122,7 +129,7 @@ def _add_validation_flags(v) -> None:
     v.add_argument(
         "--validation_split_name",
         default=None,
-        help="Default: validation if the dataset has it, else test.",
+        help="Default: validation if the dataset has it (or val), else test.",
     )
     v.add_argument(
         "--keep_best_by",
@@ -215,8 +222,11 @@ def parse(doc: str, argv: list[str] | None) -> argparse.Namespace:
     p = flags.make_parser(doc)
     add_flags(p)
     args = flags.parse(p, argv)
-    if args.train_dir is None:
-        args.train_dir = os.path.join("checkpoints", f"{args.dataset_name}_{args.model_name}")
+    if args.train_dir is None:  # Vertex AI names one; else checkpoints/<dataset>_<net>
+        fallback = os.path.join("checkpoints", f"{args.dataset_name}_{args.model_name}")
+        args.train_dir = cluster_env.default(cluster_env.CHECKPOINT_DIR, fallback)
+    if args.summary_dir is None:
+        args.summary_dir = cluster_env.default(cluster_env.TENSORBOARD_DIR, args.train_dir)
     return args
 
 

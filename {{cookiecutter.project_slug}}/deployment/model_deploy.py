@@ -24,6 +24,7 @@ import tempfile
 
 import tensorflow as tf
 
+from deployment import cluster_env
 from errors import UserError
 
 
@@ -49,9 +50,14 @@ class DeploymentError(UserError):
 def cluster_from_env() -> dict | None:
     """The cluster described by ``TF_CONFIG``, or None when it names at most one task.
 
+    A cluster described by the variables of ``cluster_env`` (a Kubernetes
+    Indexed Job) is turned into ``TF_CONFIG`` first.
+
     Raises:
       DeploymentError: ``TF_CONFIG`` is not JSON of TensorFlow's form.
+      UserError: the cluster's variables are only partly set.
     """
+    cluster_env.apply()
     text = os.environ.get("TF_CONFIG")
     if not text:
         return None

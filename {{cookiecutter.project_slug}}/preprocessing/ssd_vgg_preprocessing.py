@@ -69,6 +69,7 @@ def _flip(image, boxes, seed):
 def preprocess(image, output_height, output_width, is_training, seed, boxes, labels, normalize):
     """The shared steps; ``normalize`` maps [0, 1] pixels to the net's input."""
     image = tf.image.convert_image_dtype(image, tf.float32)  # [0, 1]
+    with_boxes = boxes is not None
     if is_training:
         if boxes is None:
             boxes, labels = tf.zeros([0, 4]), tf.zeros([0], tf.int64)
@@ -79,7 +80,7 @@ def preprocess(image, output_height, output_width, is_training, seed, boxes, lab
     image = tf.image.resize(image, [output_height, output_width])
     image.set_shape([output_height, output_width, 3])
     image = normalize(image)
-    return image if boxes is None else (image, boxes, labels)
+    return (image, boxes, labels) if with_boxes else image
 
 
 def preprocess_image(

@@ -141,10 +141,12 @@ class Metrics:
 
 
 def format_result(row, config, request):
-    """Each detection: label, class id, score, and the box in pixels of the original image."""
+    """Each detection scoring ``min_score`` or more: label, class id, score, box in the original's pixels."""
     height, width = request.get("image_size", (1, 1))
     detections = []
     for i in range(int(row["num_detections"])):
+        if row["detection_scores"][i] < request.get("min_score", 0.0):
+            break  # sorted by score
         ymin, xmin, ymax, xmax = (float(v) for v in row["detection_boxes"][i])
         class_id = int(row["detection_classes"][i])
         detections.append({
@@ -178,14 +180,11 @@ def summary_images(inputs, targets, config):
     return tf.image.draw_bounding_boxes(images, boxes, tf.constant([[1.0, 0.0, 0.0, 1.0]]))
 
 
-DRAW_MIN_SCORE = 0.5  # what a picture shows; the JSON answer keeps every detection above select_threshold
-
-
 def draw(image: np.ndarray, result: dict) -> np.ndarray:
-    """The image (uint8 [H, W, C]) with each detection scoring 0.5 or more drawn: box, class name, score."""
+    """The image (uint8 [H, W, C]) with each detection of the answer drawn: box, class name, score."""
     picture = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).convert("RGB")
     canvas, font = ImageDraw.Draw(picture), ImageFont.load_default()
-    for d in (d for d in result["detections"] if d["score"] >= DRAW_MIN_SCORE):
+    for d in result["detections"]:
         box = d["box"]
         colour = pr_curves.COLOURS[d["class_id"] % len(pr_curves.COLOURS)]
         canvas.rectangle([box["xmin"], box["ymin"], box["xmax"], box["ymax"]], outline=colour, width=2)

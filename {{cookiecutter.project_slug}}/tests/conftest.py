@@ -29,3 +29,13 @@ def lenet_dir(mnist_dir, tmp_path_factory):
         "--log_every_n_steps=40",
     ]) == 0  # fmt: skip
     return train_dir
+
+
+@pytest.fixture(scope="session")
+def two_shard_mnist(tmp_path_factory):
+    """MNIST-format digits in two shards per split, for two workers reading a shard each."""
+    raw = tmp_path_factory.mktemp("raw2")
+    synthetic_digits.write_mnist_files(str(raw), num_train=800, num_test=200, seed=5)
+    out = tmp_path_factory.mktemp("mnist2")
+    mnist.download_and_convert(str(out), source_dir=str(raw), num_shards=2)
+    return str(out)

@@ -293,7 +293,8 @@ def test_a_changed_class_count_needs_the_heads_excluded(detector, shapes, tmp_pa
     assert train.main([*flags, f"--train_dir={tmp_path / 'a'}"]) == 2
     assert "--checkpoint_exclude_scopes=heads/class_head" in capsys.readouterr().err
     assert (
-        train.main([*flags, f"--train_dir={tmp_path / 'b'}", "--checkpoint_exclude_scopes=heads/class_head"]) == 0
+        train.main([*flags, f"--train_dir={tmp_path / 'b'}", "--checkpoint_exclude_scopes=heads/class_head"])
+        == 0
     )
     assert train.main([*flags[:-3], f"--train_dir={detector}", "--max_number_of_steps=500"]) == 2
     assert "holds a run with --dataset_name=shapes, not two" in capsys.readouterr().err
@@ -304,7 +305,12 @@ def test_infer_and_the_export_agree_and_draw_the_boxes(detector, shapes, tmp_pat
     exported = tmp_path / "exported"
     assert export.main([f"--checkpoint_path={detector}", f"--output_dir={exported}", "--tflite"]) == 0
     capsys.readouterr()
-    assert infer.main([f"--checkpoint_path={detector}", f"--output_dir={tmp_path / 'drawn'}", *images]) == 0
+    assert (
+        infer.main(
+            [f"--checkpoint_path={detector}", "--min_score=0", f"--output_dir={tmp_path / 'drawn'}", *images]
+        )
+        == 0
+    )
     from_checkpoint = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert all(r["detections"] for r in from_checkpoint)
     best = from_checkpoint[0]["detections"][0]
@@ -313,6 +319,10 @@ def test_infer_and_the_export_agree_and_draw_the_boxes(detector, shapes, tmp_pat
         and 0 <= best["box"]["xmin"] < best["box"]["xmax"] <= 128
     )
     assert len(os.listdir(tmp_path / "drawn")) == 4
+    assert infer.main([f"--checkpoint_path={detector}", *images]) == 0  # by default, the confident ones
+    confident = [json.loads(line)["detections"] for line in capsys.readouterr().out.splitlines()]
+    assert all(d["score"] >= 0.5 for found in confident for d in found)
+    assert 0 < sum(map(len, confident)) < sum(len(r["detections"]) for r in from_checkpoint)
     # A bare process with only TensorFlow: the Object Detection API's outputs, NMS inside.
     script = ("import json, sys, tensorflow as tf\n"
               "serve = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"

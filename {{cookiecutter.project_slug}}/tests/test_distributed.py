@@ -17,19 +17,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from datasets import input_pipeline, mnist, synthetic_digits
+from datasets import input_pipeline, mnist
 from deployment import launch_local, model_deploy
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture(scope="module")
-def two_shard_mnist(tmp_path_factory):
-    raw = tmp_path_factory.mktemp("raw2")
-    synthetic_digits.write_mnist_files(str(raw), num_train=800, num_test=200, seed=5)
-    out = tmp_path_factory.mktemp("mnist2")
-    mnist.download_and_convert(str(out), source_dir=str(raw), num_shards=2)
-    return str(out)
 
 
 def losses(stdout: str) -> list[float]:

@@ -88,5 +88,5 @@ def test_lenet_resizes_images_of_another_size():
 
 
 def test_unknown_preprocessing_lists_the_known_ones():
-    with pytest.raises(UserError, match="known: cifarnet, identity, inception, lenet, vgg, vgg_caffe"):
+    with pytest.raises(UserError, match="known: cifarnet, identity, inception, lenet, ssd, ssd_vgg, vgg, vgg_caffe"):
         preprocessing_factory.get_preprocessing("resnet")

@@ -52,6 +52,7 @@ class Validator:
         patience: int | None,
         evaluates: bool,
         batch_size: int = 100,
+        summary_dir: str | None = None,
     ):
         task = config.task_spec
         self.metric = keep_best_by or task.best_metric
@@ -67,7 +68,7 @@ class Validator:
             self.best = None  # kept by another metric before: start over with this one
         self.stale = 0  # evaluations since the best
         self.evaluator = evaluation.Evaluator(config, net, split, batch_size) if evaluates else None
-        self.eval_dir = os.path.join(train_dir, f"validation_{split.split_name}")
+        self.eval_dir = os.path.join(summary_dir or train_dir, f"validation_{split.split_name}")
         self.split_name = split.split_name
 
     def validate(self, step: int) -> Outcome:
