@@ -28,7 +28,6 @@ checkpoint.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
 import time
@@ -237,7 +236,7 @@ def train(args: argparse.Namespace) -> int:
             for line in outcome.messages:
                 report.message(line)
             lock.heartbeat()
-            save_due, stopping, improved, early = _all_agree(
+            save_due, stopping, improved, early = model_deploy.all_agree(
                 strategy, time.monotonic() - last_save >= args.save_interval_secs, stop.requested,
                 outcome.improved, outcome.stop,
             )  # fmt: skip
@@ -276,23 +275,6 @@ def _validation_split(args: argparse.Namespace, config: run_config.RunConfig):
         converted.verify_split(split)
         return split
     raise AssertionError("unreachable")
-
-
-def _all_agree(strategy: tf.distribute.Strategy, *decisions: bool) -> tuple[bool, ...]:
-    """Each decision true on every worker if it is true on any: saving and stopping are collective."""
-    if model_deploy.cluster_from_env() is None:
-        return decisions
-    votes = _votes(strategy)(tf.constant([float(d) for d in decisions])).numpy()
-    return tuple(bool(v > 0) for v in votes)
-
-
-@functools.cache
-def _votes(strategy: tf.distribute.Strategy):
-    @tf.function
-    def count(vote):
-        return strategy.reduce("SUM", strategy.run(lambda v: v, args=(vote,)), axis=None)
-
-    return count
 
 
 def _stop_on_non_finite(loss: float, step: int, manager: tf.train.CheckpointManager, config) -> None:

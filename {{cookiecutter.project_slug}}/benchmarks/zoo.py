@@ -72,11 +72,11 @@ def mode_gap(train_dir: str, data: str) -> tuple[float, float]:
     preprocess = config.preprocess(is_training=False)
     split = mnist.get_split("train", data)
     images, labels = next(iter(input_pipeline.eval_dataset(split, lambda x, y: (preprocess(x), y), 256)))
-    accuracies = []
-    for training in (True, False):
+    accuracy = {}
+    for training in (False, True):  # inference first: a training-mode call moves the moving statistics
         logits, _ = net(images, training=training)
-        accuracies.append(float(np.mean(np.argmax(logits, -1) == labels.numpy())))
-    return accuracies[0], accuracies[1]
+        accuracy[training] = float(np.mean(np.argmax(logits, -1) == labels.numpy()))
+    return accuracy[True], accuracy[False]
 
 
 def main() -> None:
@@ -91,6 +91,10 @@ def main() -> None:
     work = args.workdir or tempfile.mkdtemp(prefix="zoo_")
     raw, data = os.path.join(work, "raw"), os.path.join(work, "mnist")
     if not os.path.exists(os.path.join(data, "dataset_info.json")):
+        if not os.path.exists(os.path.join(args.mnist_dir, "t10k-images-idx3-ubyte.gz")):
+            sys.exit(
+                f"--mnist_dir={args.mnist_dir} holds no t10k-images-idx3-ubyte.gz: pass the MNIST folder"
+            )
         os.makedirs(raw, exist_ok=True)
         write_split_files(args.mnist_dir, raw)
         run(
@@ -130,15 +134,19 @@ def main() -> None:
         }  # fmt: skip
         rows.append(row)
         print(json.dumps(row), flush=True)
+    at = " / ".join(str(args.steps * k // 10) for k in (2, 6, 10))
     print(
-        "\n| net | size | steps | seconds | final loss | eval accuracy | train batch: training / inference |"
+        f"\n| net | size | steps | seconds | loss at {at} | eval accuracy "
+        "| training batch, training / inference mode | gap |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
+        training = r["train_batch_accuracy_training_mode"]
+        inference = r["train_batch_accuracy_inference_mode"]
+        losses = " / ".join(str(r["losses"][i]) for i in (1, 5, 9) if i < len(r["losses"]))
         print(
-            f"| {r['net']} | {r['size']} | {r['steps']} | {r['seconds']} | {r['losses'][-1]} "
-            f"| {r['eval_accuracy']:.3f} | {r['train_batch_accuracy_training_mode']:.3f} / "
-            f"{r['train_batch_accuracy_inference_mode']:.3f} |"
+            f"| {r['net']} | {r['size']} | {r['steps']} | {r['seconds']} | {losses} "
+            f"| {r['eval_accuracy']:.3f} | {training:.3f} / {inference:.3f} | {training - inference:+.3f} |"
         )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
+import os
 import sys
 
 import tensorflow as tf
@@ -104,7 +105,7 @@ def _convert(parser: argparse.ArgumentParser, action: argparse.Action, value, pa
 
 
 def _convert_one(parser, action, value, name):
-    if isinstance(value, dict | list | bool) and action.type is not None:
+    if isinstance(value, dict | list) and action.type is not None:
         parser.error(f"{name}: {value!r} is not a valid value")
     try:
         converted = action.type(value if isinstance(value, str) else str(value)) if action.type else value
@@ -116,6 +117,21 @@ def _convert_one(parser, action, value, name):
 
 
 # --- Value checks: a bad value is refused before TensorFlow does any work ----------
+
+
+def boolean(text: str) -> bool:
+    if text.lower() in ("true", "yes", "1"):
+        return True
+    if text.lower() in ("false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def absolute(path: str | None) -> str | None:
+    """A local path made absolute; a file-system URL (gs://, s3://, ram://) as it is."""
+    if path is None or "://" in path:
+        return path
+    return os.path.abspath(path)
 
 
 def positive_int(text: str) -> int:

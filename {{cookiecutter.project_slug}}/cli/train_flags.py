@@ -52,6 +52,13 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         "of replicas, and --learning_rate applies to the global batch's mean loss.",
     )
     p.add_argument(
+        "--random_flip",
+        type=flags.boolean,
+        default=None,
+        help="Mirror training images at random: true or false. Default: the dataset's (its images' mirror "
+        "images keep their labels: photos yes, MNIST's digits no).",
+    )
+    p.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -245,18 +252,22 @@ def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         )
     task = tasks_factory.get_task(split.task)
 
-    def pick(name, default):
+    def pick(name, default, recipe=spec.recipe):
         given = getattr(args, name)
-        return given if given is not None else spec.recipe.get(name, default)
+        return given if given is not None else recipe.get(name, default)
 
+    # The recipe's optimizer settings belong to its optimizer: another --optimizer starts from its own
+    # defaults (RMSProp's epsilon of 1.0 would all but stop Adam).
+    same = args.optimizer in (None, spec.recipe.get("optimizer"))
+    optimizer_recipe = spec.recipe if same else {}
     optimizer = OptimizerSettings(
-        **{f.name: pick(f.name, f.default) for f in dataclasses.fields(OptimizerSettings)}
+        **{f.name: pick(f.name, f.default, optimizer_recipe) for f in dataclasses.fields(OptimizerSettings)}
     )
     recorded = {k: v for k, v in vars(args).items() if k not in ("config", "flagfile")}
     return RunConfig(
         model_name=args.model_name,
         dataset_name=args.dataset_name,
-        dataset_dir=absolute(args.dataset_dir),
+        dataset_dir=flags.absolute(args.dataset_dir),
         dataset_split_name=args.dataset_split_name,
         task=split.task,
         num_classes=split.num_classes,
@@ -275,16 +286,10 @@ def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         seed=args.seed,
         batch_size=args.batch_size,
         trainable_scopes=args.trainable_scopes,
+        random_flip=split.mirror_invariant if args.random_flip is None else args.random_flip,
         task_options={
             **task.option_defaults(),
             **{k: v for k, v in flags.task_overrides(args).items() if k in task.option_defaults()},
         },
         flags=recorded,
     )
-
-
-def absolute(path: str | None) -> str | None:
-    """A local path made absolute; a file-system URL (gs://, s3://, ram://) as it is."""
-    if path is None or "://" in path:
-        return path
-    return os.path.abspath(path)

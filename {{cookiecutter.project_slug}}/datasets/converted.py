@@ -260,6 +260,7 @@ def read_split(dataset_name: str, split_name: str, dataset_dir: str | None) -> D
         decode=DECODERS[task](image_shape),
         files=files,
         info=info,
+        mirror_invariant=info.get("mirror_invariant", True),
     )
 
 

@@ -22,14 +22,13 @@ import collections
 import concurrent.futures
 import dataclasses
 import os
-import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import tensorflow as tf
 
-from datasets import converted, downloads, example_codec
+from datasets import converted, example_codec
 from datasets.splits import DatasetError, DatasetSplit
 from tasks import detection
 
@@ -297,47 +296,3 @@ def _read_image(source_dir: str, annotation: Annotation):
     if raw[:2] == b"\xff\xd8" and stored.shape[-1] == 3:
         return raw, height, width
     return tf.io.encode_jpeg(image, quality=95).numpy(), height, width
-
-
-# --- The official Pascal VOC releases -------------------------------------------------------------
-
-VOC_CLASSES = (
-    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
-    "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
-)  # fmt: skip
-VOC_URL = "http://host.robots.ox.ac.uk/pascal/VOC/"
-
-
-def convert_release(
-    name: str,
-    year: str,
-    archives: dict[str, str],
-    dataset_dir: str,
-    source_dir: str | None,
-    overwrite: bool,
-    num_shards: int | None,
-    strict: bool,
-    force: bool,
-    progress: converted.Progress | None,
-) -> dict:
-    """Downloads (or takes from ``source_dir``) a VOC release's tar files, checks them, and converts them.
-
-    Args:
-      archives: tar file name -> published MD5, e.g. VOC2007's trainval and test tars.
-    """
-    found = converted.already_converted(dataset_dir, name, overwrite, force)
-    if found:
-        return found
-    with tempfile.TemporaryDirectory() as work:
-        for archive, md5 in archives.items():
-            if source_dir is None:
-                path = downloads.download(f"{VOC_URL}voc{year}/{archive}", work, md5)
-            else:
-                path = os.path.join(source_dir, archive)
-                if not os.path.exists(path):
-                    raise DatasetError(f"{path} not found: --source_dir must hold {', '.join(archives)}")
-                downloads.check_md5(path, md5)
-            downloads.extract(path, work)
-        return convert(name, os.path.join(work, "VOCdevkit", f"VOC{year}"), dataset_dir, overwrite=True,
-                       num_shards=num_shards, strict=strict, force=force, progress=progress,
-                       class_names=VOC_CLASSES)  # fmt: skip

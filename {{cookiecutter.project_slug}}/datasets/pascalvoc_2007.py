@@ -10,12 +10,12 @@ SSD-Tensorflow's order (aeroplane ... tvmonitor).
 
 from __future__ import annotations
 
-from datasets import converted, pascal_voc
+from datasets import converted, voc_releases
 from datasets.splits import DatasetSplit
 
 NAME = "pascalvoc_2007"
 SPLITS_TO_SIZES = {"train": 2_501, "val": 2_510, "trainval": 5_011, "test": 4_952}
-NUM_CLASSES = len(pascal_voc.VOC_CLASSES)
+NUM_CLASSES = len(voc_releases.VOC_CLASSES)
 ARCHIVES = {
     "VOCtrainval_06-Nov-2007.tar": "c52e279531787c972589f7e41ab4ae64",
     "VOCtest_06-Nov-2007.tar": "b6e924de25625d8de591ea690078ad9f",
@@ -37,6 +37,6 @@ def download_and_convert(
     progress: converted.Progress | None = None,
 ) -> dict:
     """Downloads (or reads from ``source_dir``) the VOC2007 tar files and converts them."""
-    return pascal_voc.convert_release(
+    return voc_releases.convert_release(
         NAME, "2007", ARCHIVES, dataset_dir, source_dir, overwrite, num_shards, strict, force, progress
     )

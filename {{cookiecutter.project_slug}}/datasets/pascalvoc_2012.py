@@ -10,12 +10,12 @@ SSD-Tensorflow's order (aeroplane ... tvmonitor).
 
 from __future__ import annotations
 
-from datasets import converted, pascal_voc
+from datasets import converted, voc_releases
 from datasets.splits import DatasetSplit
 
 NAME = "pascalvoc_2012"
 SPLITS_TO_SIZES = {"train": 5_717, "val": 5_823, "trainval": 11_540}
-NUM_CLASSES = len(pascal_voc.VOC_CLASSES)
+NUM_CLASSES = len(voc_releases.VOC_CLASSES)
 ARCHIVES = {"VOCtrainval_11-May-2012.tar": "6cd6e144f989b92b3379bac3b3de84fd"}
 
 
@@ -34,6 +34,6 @@ def download_and_convert(
     progress: converted.Progress | None = None,
 ) -> dict:
     """Downloads (or reads from ``source_dir``) the VOC2012 tar files and converts them."""
-    return pascal_voc.convert_release(
+    return voc_releases.convert_release(
         NAME, "2012", ARCHIVES, dataset_dir, source_dir, overwrite, num_shards, strict, force, progress
     )

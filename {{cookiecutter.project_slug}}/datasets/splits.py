@@ -34,6 +34,8 @@ class DatasetSplit:
         the task's (a class id, a vector, or a dict of boxes and labels).
       files: The TFRecord files behind ``records`` (empty for in-memory data).
       info: The dataset's ``dataset_info.json``, where it has one.
+      mirror_invariant: Whether an image's mirror image has the same label
+        (photos: yes; digits and text: no), so training may flip images.
     """
 
     dataset_name: str
@@ -47,3 +49,4 @@ class DatasetSplit:
     decode: Callable[..., tuple]
     files: tuple[str, ...] = ()
     info: dict = dataclasses.field(default_factory=dict)
+    mirror_invariant: bool = True

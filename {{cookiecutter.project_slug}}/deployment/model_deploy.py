@@ -17,6 +17,7 @@ is per replica; the global batch is ``batch_size * num_replicas_in_sync``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -179,3 +180,20 @@ def make_train_dir(train_dir: str) -> None:
         tf.io.gfile.makedirs(train_dir)
     except tf.errors.OpError as e:
         raise DeploymentError(f"cannot create --train_dir={train_dir}: {e.message.splitlines()[0]}") from e
+
+
+def all_agree(strategy: tf.distribute.Strategy, *decisions: bool) -> tuple[bool, ...]:
+    """Each decision true on every worker if it is true on any: saving and stopping are collective."""
+    if cluster_from_env() is None:
+        return decisions
+    votes = _votes(strategy)(tf.constant([float(d) for d in decisions])).numpy()
+    return tuple(bool(v > 0) for v in votes)
+
+
+@functools.cache
+def _votes(strategy: tf.distribute.Strategy):
+    @tf.function
+    def count(vote):
+        return strategy.reduce("SUM", strategy.run(lambda v: v, args=(vote,)), axis=None)
+
+    return count

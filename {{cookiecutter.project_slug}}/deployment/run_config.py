@@ -73,8 +73,8 @@ class RunConfig:
       preprocessing_name: Name in ``preprocessing_factory``.
       optimizer: Optimizer and learning-rate schedule.
       weight_decay, batch_norm_decay, moving_average_decay, mixed_precision,
-      pretrained, seed, batch_size, trainable_scopes: As the train.py flags of
-      those names.
+      pretrained, seed, batch_size, trainable_scopes, random_flip: As the
+      train.py flags of those names.
       task_options: The task's own settings (e.g. detection's thresholds).
       flags: Every train.py flag as given, so the run can be started again
         (``train.py --config=<train_dir>/train_config.json``).
@@ -100,6 +100,7 @@ class RunConfig:
     seed: int = 0
     batch_size: int = 32
     trainable_scopes: str | None = None
+    random_flip: bool = True
     task_options: Mapping = dataclasses.field(default_factory=dict)
     flags: Mapping = dataclasses.field(default_factory=dict)
     step: int = 0
@@ -128,6 +129,8 @@ class RunConfig:
     def preprocess(self, is_training: bool) -> Callable[..., tf.Tensor]:
         """``fn(image, seed=None)``: the run's preprocessing at the net's input size."""
         fn = preprocessing_factory.get_preprocessing(self.preprocessing_name, is_training=is_training)
+        if is_training:
+            fn = functools.partial(fn, random_flip=self.random_flip)
         if not self.image_size:
             return fn
         return functools.partial(fn, output_height=self.image_size, output_width=self.image_size)
@@ -242,7 +245,14 @@ def resume_changes(stored: RunConfig, new: RunConfig, train_dir: str) -> list[st
             )
     pairs = [(f"--{f.name}", getattr(stored.optimizer, f.name), getattr(new.optimizer, f.name))
              for f in dataclasses.fields(OptimizerSettings) if f.name != "optimizer"]  # fmt: skip
-    for name in ("weight_decay", "batch_norm_decay", "moving_average_decay", "batch_size", "dataset_dir"):
+    for name in (
+        "weight_decay",
+        "batch_norm_decay",
+        "moving_average_decay",
+        "batch_size",
+        "dataset_dir",
+        "random_flip",
+    ):
         pairs.append((f"--{name}", getattr(stored, name), getattr(new, name)))
     for name in sorted(set(stored.task_options) | set(new.task_options)):
         pairs.append((f"--{name}", stored.task_options.get(name), new.task_options.get(name)))

@@ -98,7 +98,7 @@ def voc12_ap(precision: np.ndarray, recall: np.ndarray) -> float:
 def coco_ap(results: list[ImageResult], class_ids: list[int]) -> tuple[float, float]:
     """COCO's AP@[0.5:0.95] and AP@0.5, computed by pycocotools (boxes in the images' pixels)."""
     from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
+    from pycocotools.cocoeval import COCOeval as CocoEvaluation
 
     def pixels(box, size):
         height, width = size
@@ -124,7 +124,7 @@ def coco_ap(results: list[ImageResult], class_ids: list[int]) -> tuple[float, fl
         truth.dataset = {"images": images, "annotations": annotations,
                          "categories": [{"id": int(c)} for c in class_ids]}  # fmt: skip
         truth.createIndex()
-        evaluation = COCOeval(truth, truth.loadRes(detections), "bbox")
+        evaluation = CocoEvaluation(truth, truth.loadRes(detections), "bbox")
         evaluation.evaluate()
         evaluation.accumulate()
         evaluation.summarize()

@@ -13,7 +13,11 @@ from nets.regularizers import l2_regularizer
 
 
 def _lrn(x: tf.Tensor) -> tf.Tensor:
-    return tf.nn.local_response_normalization(x, depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
+    # In float32 whatever the compute type: CPUs have no bfloat16 LRN kernel (mixed precision crashed).
+    normalized = tf.nn.local_response_normalization(
+        tf.cast(x, tf.float32), depth_radius=4, bias=1.0, alpha=0.001 / 9.0, beta=0.75
+    )
+    return tf.cast(normalized, x.dtype)
 
 
 class CifarNet(keras.Model):

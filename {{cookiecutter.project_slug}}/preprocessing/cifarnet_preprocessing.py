@@ -15,6 +15,7 @@ def preprocess_image(
     output_width: int,
     is_training: bool = False,
     seed: tf.Tensor | None = None,
+    random_flip: bool = True,
 ) -> tf.Tensor:
     """Training: pads by 4, crops randomly, flips and jitters; eval: the image at the net's size.
 
@@ -36,7 +37,8 @@ def preprocess_image(
         image = tf.image.stateless_random_crop(
             image, [output_height, output_width, tf.shape(image)[-1]], crop
         )
-        image = tf.image.stateless_random_flip_left_right(image, flip)
+        if random_flip:
+            image = tf.image.stateless_random_flip_left_right(image, flip)
         image = tf.image.stateless_random_brightness(image, max_delta=63, seed=brightness)
         image = tf.image.stateless_random_contrast(image, lower=0.2, upper=1.8, seed=contrast)
     image.set_shape([output_height, output_width, image.shape[-1]])

@@ -11,7 +11,8 @@ def preprocess_image(
     output_width: int | None = None,
     is_training: bool = False,
     seed: tf.Tensor | None = None,
+    random_flip: bool = True,
 ) -> tf.Tensor:
     """Returns ``image`` as float32; the other arguments keep the common signature."""
-    del output_height, output_width, is_training, seed
+    del output_height, output_width, is_training, seed, random_flip
     return tf.cast(image, tf.float32)

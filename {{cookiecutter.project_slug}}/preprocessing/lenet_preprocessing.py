@@ -11,6 +11,7 @@ def preprocess_image(
     output_width: int,
     is_training: bool = False,
     seed: tf.Tensor | None = None,
+    random_flip: bool = True,
 ) -> tf.Tensor:
     """Resizes ``image`` to the net's size if needed and maps [0, 255] to [-1, 1).
 
@@ -20,11 +21,12 @@ def preprocess_image(
       output_width: The net's input width.
       is_training: Unused: LeNet trains without augmentation, as in TF-Slim.
       seed: Unused (no random augmentation).
+      random_flip: Unused.
 
     Returns:
       A float32 image [output_height, output_width, channels].
     """
-    del is_training, seed
+    del is_training, seed, random_flip
     image = tf.cast(image, tf.float32)
     # Dataset images already have the net's size; only images from elsewhere
     # (infer.py on a photo) pay for the resize.

@@ -15,8 +15,17 @@ def preprocess_image(
     seed: tf.Tensor | None = None,
     boxes: tf.Tensor | None = None,
     labels: tf.Tensor | None = None,
+    random_flip: bool = True,
 ):
     """[-1, 1] input; ``(image, boxes, labels)`` when given boxes (see ``ssd_vgg_preprocessing``)."""
     return ssd_vgg_preprocessing.preprocess(
-        image, output_height, output_width, is_training, seed, boxes, labels, lambda x: (x - 0.5) * 2.0
+        image,
+        output_height,
+        output_width,
+        is_training,
+        seed,
+        boxes,
+        labels,
+        lambda x: (x - 0.5) * 2.0,
+        random_flip,
     )

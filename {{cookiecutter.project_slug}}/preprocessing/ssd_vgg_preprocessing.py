@@ -66,7 +66,9 @@ def _flip(image, boxes, seed):
     return image, boxes
 
 
-def preprocess(image, output_height, output_width, is_training, seed, boxes, labels, normalize):
+def preprocess(
+    image, output_height, output_width, is_training, seed, boxes, labels, normalize, random_flip=True
+):
     """The shared steps; ``normalize`` maps [0, 1] pixels to the net's input."""
     image = tf.image.convert_image_dtype(image, tf.float32)  # [0, 1]
     with_boxes = boxes is not None
@@ -76,7 +78,8 @@ def preprocess(image, output_height, output_width, is_training, seed, boxes, lab
         colour, crop, flip = random_ops.split(seed, 3)
         image = inception_preprocessing.distort_color(image, colour)
         image, boxes, labels = _crop(image, tf.cast(boxes, tf.float32), labels, crop)
-        image, boxes = _flip(image, boxes, flip)
+        if random_flip:
+            image, boxes = _flip(image, boxes, flip)
     image = tf.image.resize(image, [output_height, output_width])
     image.set_shape([output_height, output_width, 3])
     image = normalize(image)
@@ -91,9 +94,10 @@ def preprocess_image(
     seed: tf.Tensor | None = None,
     boxes: tf.Tensor | None = None,
     labels: tf.Tensor | None = None,
+    random_flip: bool = True,
 ):
     """VGG's input (ImageNet's RGB means subtracted); ``(image, boxes, labels)`` when given boxes."""
     return preprocess(
         image, output_height, output_width, is_training, seed, boxes, labels,
-        lambda x: vgg_preprocessing.subtract_means(x * 255.0),
+        lambda x: vgg_preprocessing.subtract_means(x * 255.0), random_flip,
     )  # fmt: skip

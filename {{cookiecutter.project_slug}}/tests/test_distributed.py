@@ -71,8 +71,7 @@ def test_workers_shard_by_file_or_by_example_without_overlap(two_shard_mnist, mn
     assert len(a) == len(b) == 400 and not set(a) & set(b)
     one_file = mnist.get_split("train", mnist_dir)
     with pytest.warns(UserWarning, match="1 shard file"):
-        c = labels_and_pixels(one_file, 2, 0)
-    d = labels_and_pixels(one_file, 2, 1)
+        c, d = labels_and_pixels(one_file, 2, 0), labels_and_pixels(one_file, 2, 1)
     assert not set(c) & set(d)
 
 

@@ -88,5 +88,27 @@ def test_lenet_resizes_images_of_another_size():
 
 
 def test_unknown_preprocessing_lists_the_known_ones():
-    with pytest.raises(UserError, match="known: cifarnet, identity, inception, lenet, ssd, ssd_vgg, vgg, vgg_caffe"):
+    with pytest.raises(
+        UserError, match="known: cifarnet, identity, inception, lenet, ssd, ssd_vgg, vgg, vgg_caffe"
+    ):
         preprocessing_factory.get_preprocessing("resnet")
+
+
+@pytest.mark.parametrize("name", ["cifarnet", "inception", "vgg"])
+def test_no_flips_for_data_whose_mirror_image_is_another_thing(name, mnist_dir):
+    from cli import train_flags
+
+    from datasets import mnist
+
+    split = mnist.get_split("train", mnist_dir)
+    assert not split.mirror_invariant  # a mirrored 7 is no digit
+    config = train_flags.run_config(train_flags.parse(None, ["--dataset_name=mnist"]), split)
+    assert config.random_flip is False
+    fn = preprocessing_factory.get_preprocessing(name, is_training=True)
+    # A left-right gradient: any flip would turn it around.
+    image = tf.cast(tf.tile(tf.linspace(0.0, 255.0, 32)[None, :, None], [32, 1, 3]), tf.uint8)
+    for k in range(20):
+        seed = tf.constant([k, 1], tf.int64)
+        out = fn(image, output_height=32, output_width=32, seed=seed, random_flip=False)
+        columns = tf.reduce_mean(out, [0, 2])
+        assert tf.reduce_mean(columns[16:]) > tf.reduce_mean(columns[:16]), k

@@ -189,3 +189,22 @@ def test_fine_tuning_to_a_new_head_needs_the_logits_excluded(
     assert not np.array_equal(source.get_tensor(fc3), tuned.get_tensor(fc3))  # trained on
     assert eval_py.main([f"--checkpoint_path={tmp_path / 'b'}", "--dataset_split_name=validation"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["accuracy"] > 0.6  # chance is 0.2
+
+
+def test_a_nets_recipe_fills_the_flags_not_given_and_belongs_to_its_optimizer(mnist_dir):
+    from cli import train_flags
+
+    from datasets import mnist
+
+    split = mnist.get_split("train", mnist_dir)
+
+    def config(*flags):
+        return train_flags.run_config(train_flags.parse(None, ["--model_name=mobilenet_v2", *flags]), split)
+
+    recipe = config()
+    assert (recipe.optimizer.optimizer, recipe.optimizer.opt_epsilon) == ("rmsprop", 1.0)  # TF-Slim's RMSProp
+    assert recipe.optimizer.learning_rate_decay_type == "cosine" and recipe.batch_norm_decay == 0.9
+    assert config("--learning_rate=0.05").optimizer.opt_epsilon == 1.0  # the rest of the recipe stays
+    adam = config("--optimizer=adam")  # another optimizer: its own defaults, not RMSProp's epsilon
+    assert (adam.optimizer.opt_epsilon, adam.optimizer.learning_rate) == (1e-7, 0.01)
+    assert adam.batch_norm_decay == 0.9  # not an optimizer setting: still the net's
