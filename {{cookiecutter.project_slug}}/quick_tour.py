@@ -49,6 +49,23 @@ def last_json(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
+def detection(work: str, ckpt: str, steps: int) -> dict:
+    """Part 3: shapes in VOC's layout -> convert -> the small SSD -> mAP -> boxes drawn; eval's JSON."""
+    print("\n== 3. Detection: shapes in Pascal VOC's layout, the small SSD ==")
+    shapes, shapes_data = os.path.join(work, "shapes"), os.path.join(work, "shapes_data")
+    run(["-m", "datasets.synthetic_shapes", f"--output_dir={shapes}", "--num_train=200", "--num_test=40"])
+    run(["download_and_convert_data.py", "--dataset_name=shapes", f"--source_dir={shapes}",
+         f"--dataset_dir={shapes_data}"])  # fmt: skip
+    run(["train.py", "--dataset_name=shapes", f"--dataset_dir={shapes_data}", "--model_name=ssd_small",
+         f"--train_dir={ckpt}/ssd", "--train_image_size=128", "--batch_size=16",
+         f"--max_number_of_steps={steps}", "--learning_rate=0.003", "--log_every_n_steps=100"])  # fmt: skip
+    boxes = last_json(run(["eval.py", f"--checkpoint_path={ckpt}/ssd", "--dataset_split_name=test"]))
+    pictures = sorted(os.listdir(os.path.join(shapes, "JPEGImages")))[-3:]
+    run(["infer.py", f"--checkpoint_path={ckpt}/ssd", f"--output_dir={work}/drawn",
+         *(os.path.join(shapes, "JPEGImages", p) for p in pictures)])  # fmt: skip
+    return boxes
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workdir", default="tour", help="Where data and checkpoints go.")
@@ -63,37 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     start_fresh(work)
 
     print("== 1. Sine regression ==")
-    run(
-        [
-            "train.py",
-            "--dataset_name=sine",
-            "--model_name=regression",
-            f"--train_dir={ckpt}/sine",
-            f"--max_number_of_steps={args.sine_steps}",
-            "--log_every_n_steps=500",
-        ]
-    )
+    run(["train.py", "--dataset_name=sine", "--model_name=regression", f"--train_dir={ckpt}/sine",
+         f"--max_number_of_steps={args.sine_steps}", "--log_every_n_steps=500"])  # fmt: skip
     sine = last_json(run(["eval.py", f"--checkpoint_path={ckpt}/sine"]))
 
     print("\n== 2. Digits in MNIST format: convert, train LeNet, evaluate, classify ==")
-    run(
-        [
-            "-m",
-            "datasets.synthetic_digits",
-            f"--output_dir={raw}",
-            f"--num_train={args.num_train}",
-            "--num_png=10",
-        ]
-    )
-    run(
-        [
-            "download_and_convert_data.py",
-            "--dataset_name=mnist",
-            f"--source_dir={raw}",
-            f"--dataset_dir={data}",
-            "--overwrite",
-        ]
-    )
+    run(["-m", "datasets.synthetic_digits", f"--output_dir={raw}", f"--num_train={args.num_train}",
+         "--num_png=10"])  # fmt: skip
+    run(["download_and_convert_data.py", "--dataset_name=mnist", f"--source_dir={raw}",
+         f"--dataset_dir={data}", "--overwrite"])  # fmt: skip
     run(
         [
             "train.py",
@@ -117,19 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in map(json.loads, lines)
     )
 
-    print("\n== 3. Detection: shapes in Pascal VOC's layout, the small SSD ==")
-    shapes, shapes_data = os.path.join(work, "shapes"), os.path.join(work, "shapes_data")
-    run(["-m", "datasets.synthetic_shapes", f"--output_dir={shapes}", "--num_train=200", "--num_test=40"])
-    run(["download_and_convert_data.py", "--dataset_name=shapes", f"--source_dir={shapes}",
-         f"--dataset_dir={shapes_data}"])  # fmt: skip
-    run(["train.py", "--dataset_name=shapes", f"--dataset_dir={shapes_data}", "--model_name=ssd_small",
-         f"--train_dir={ckpt}/ssd", "--train_image_size=128", "--batch_size=16",
-         f"--max_number_of_steps={args.detection_steps}", "--learning_rate=0.003",
-         "--log_every_n_steps=100"])  # fmt: skip
-    boxes = last_json(run(["eval.py", f"--checkpoint_path={ckpt}/ssd", "--dataset_split_name=test"]))
-    pictures = sorted(os.listdir(os.path.join(shapes, "JPEGImages")))[-3:]
-    run(["infer.py", f"--checkpoint_path={ckpt}/ssd", f"--output_dir={work}/drawn",
-         *(os.path.join(shapes, "JPEGImages", p) for p in pictures)])  # fmt: skip
+    boxes = detection(work, ckpt, args.detection_steps)
 
     summary = {
         "sine_mse": round(sine["mse"], 4),

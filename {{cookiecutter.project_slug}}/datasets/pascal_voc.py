@@ -118,11 +118,7 @@ def convert(
     if found:
         return found
     annotations, skipped = _read_annotations(source_dir, strict)
-    names = (
-        tuple(class_names)
-        if class_names
-        else tuple(sorted({n for a in annotations.values() for n in a.names}))
-    )
+    names = tuple(class_names or sorted({n for a in annotations.values() for n in a.names}))
     if not names:
         raise DatasetError(f"{source_dir}/Annotations holds no <object>: nothing to detect")
     splits = _splits(source_dir, annotations, names, validation_fraction, seed)
@@ -131,16 +127,8 @@ def convert(
     start = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
         for split_name, members in splits.items():
-            records = _records(
-                pool,
-                source_dir,
-                [annotations[m] for m in members],
-                names,
-                split_name,
-                counts,
-                strict,
-                skipped,
-            )
+            chosen = [annotations[m] for m in members]
+            records = _records(pool, source_dir, chosen, names, split_name, counts, strict, skipped)
             shards = num_shards or max(1, -(-len(members) // EXAMPLES_PER_SHARD))
             writer.write_split(split_name, records, shards, total=len(members))
     info = writer.finish(
