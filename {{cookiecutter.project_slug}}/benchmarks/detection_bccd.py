@@ -30,6 +30,7 @@ sys.path.insert(0, PROJECT)
 
 import cli  # noqa: E402, F401  (imports TensorFlow quietly)
 
+import minimal_loop  # noqa: E402  (beside this script)
 import tensorflow as tf  # noqa: E402
 
 from datasets import dataset_factory, input_pipeline  # noqa: E402
@@ -75,29 +76,13 @@ def minimal_loop_rate(config, split, batch: int, steps: int = 40, chunks: int = 
     dataset = input_pipeline.train_dataset(
         split, lambda x, y, seed: task.train_example(x, y, preprocess, seed, config), batch
     )
-    iterator = iter(dataset)
-    optimizer = tf.keras.optimizers.Adam(1e-3)
-    optimizer.build(net.trainable_variables)
     options = dict(config.task_options)
 
-    @tf.function
-    def loop(n):
-        for _ in tf.range(n):
-            inputs, targets = next(iterator)
-            with tf.GradientTape() as tape:
-                outputs, _ = net(inputs, training=True)
-                loss = tf.reduce_mean(task.loss(targets, outputs, options, True))
-            grads = tape.gradient(loss, net.trainable_variables)
-            optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
-        return loss
+    def loss(targets, outputs):
+        return tf.reduce_mean(task.loss(targets, outputs, options, True))
 
-    loop(tf.constant(5)).numpy()
-    rates = []
-    for _ in range(chunks):
-        start = time.perf_counter()
-        loop(tf.constant(steps)).numpy()
-        rates.append(steps * batch / (time.perf_counter() - start))
-    return statistics.median(rates)
+    optimizer = tf.keras.optimizers.Adam(1e-3)
+    return minimal_loop.images_per_second(net, iter(dataset), loss, optimizer, batch, steps, chunks)
 
 
 def input_rate(config, split, batch: int, batches: int = 60) -> float:

@@ -30,6 +30,7 @@ sys.path.insert(0, PROJECT)
 
 import cli  # noqa: E402, F401  (imports TensorFlow quietly)
 
+import minimal_loop  # noqa: E402  (beside this script)
 import tensorflow as tf  # noqa: E402
 
 from datasets import input_pipeline, mnist, synthetic_digits  # noqa: E402
@@ -43,6 +44,8 @@ def train_py_rate(flags: list[str]) -> float:
         [sys.executable, "train.py", *flags], cwd=PROJECT, capture_output=True, text=True, check=True
     ).stdout
     rates = [float(r) for r in re.findall(r"\(([\d.]+) examples/s\)", out)][1:]
+    if not rates:
+        sys.exit("train_speed: train.py printed fewer than two progress lines; give more --steps.")
     return statistics.median(rates)
 
 
@@ -50,29 +53,14 @@ def minimal_loop_rate(
     dataset, model_name: str, num_classes: int, batch: int, chunks: int, steps: int
 ) -> float:
     net = nets_factory.get_network(model_name, num_classes)
-    optimizer = tf.keras.optimizers.SGD(0.01, momentum=0.9)
     iterator = iter(dataset)
     net(next(iterator)[0])
-    optimizer.build(net.trainable_variables)
 
-    @tf.function
-    def run(n):
-        for _ in tf.range(n):
-            images, labels = next(iterator)
-            with tf.GradientTape() as tape:
-                logits, _ = net(images, training=True)
-                loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
-            grads = tape.gradient(loss, net.trainable_variables)
-            optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
-        return loss
+    def loss(labels, logits):
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
 
-    run(tf.constant(steps)).numpy()  # trace and warm up
-    rates = []
-    for _ in range(chunks):
-        start = time.perf_counter()
-        run(tf.constant(steps)).numpy()
-        rates.append(steps * batch / (time.perf_counter() - start))
-    return statistics.median(rates)
+    optimizer = tf.keras.optimizers.SGD(0.01, momentum=0.9)
+    return minimal_loop.images_per_second(net, iterator, loss, optimizer, batch, steps, chunks)
 
 
 def input_rate(dataset, batch: int, batches: int) -> float:
