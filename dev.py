@@ -5,6 +5,14 @@
 
 Both first make ``.venv`` beside this file and install requirements-dev.txt
 into it (again only when that file changes), then run inside it.
+
+``--isa=ISA`` (before the other arguments) runs either under another CPU's
+oneDNN kernels: it sets ONEDNN_MAX_CPU_ISA (AVX2, AVX512_CORE,
+AVX512_CORE_BF16, AVX512_CORE_AMX, ...), which caps the instructions oneDNN
+uses, so one machine checks what a user's older CPU computes. E.g. the tests
+that train, as CI runs them a second time:
+
+    python3 dev.py test --isa=AVX2 -m learning --project-marks="learning and not slow"
 """
 
 from __future__ import annotations
@@ -64,6 +72,10 @@ def tour(python: Path) -> None:
 def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in ("tour", "test"):
         sys.exit(__doc__)
+    if len(sys.argv) > 2 and sys.argv[2].startswith("--isa="):
+        isa = sys.argv.pop(2).split("=", 1)[1].upper()
+        os.environ["ONEDNN_MAX_CPU_ISA"] = isa  # inherited by every process below, the project's too
+        print(f"ONEDNN_MAX_CPU_ISA={isa}", flush=True)
     python = ensure_venv()
     if sys.argv[1] == "tour":
         tour(python)

@@ -15,6 +15,17 @@ def render(output_dir: Path, **answers) -> Path:
     return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output_dir), extra_context=answers))
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--project-marks",
+        default="not slow",
+        help="Marker expression for the rendered project's own suite (e.g. 'learning and not slow').",
+    )
+    parser.addoption(
+        "--train-seed", type=int, default=0, help="Passed to the project's suite: its runs' --seed."
+    )
+
+
 JUNK = ("__pycache__", ".pytest_cache", ".ruff_cache", ".venv")
 
 

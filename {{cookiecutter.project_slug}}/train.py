@@ -54,7 +54,13 @@ def train(args: argparse.Namespace) -> int:
     )
     split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
     config = train_flags.run_config(args, split)
+    model_deploy.check_mixed_precision(config.mixed_precision)
     task = config.task_spec
+    smallest = config.net_spec.min_image_size
+    if config.image_size and smallest and config.image_size < smallest:
+        print(f"Warning: {config.model_name} trains unreliably below {smallest} pixels (--train_image_size="
+              f"{config.image_size}): its last stages would run on 1x1 maps. Pass --train_image_size="
+              f"{smallest} or more; smaller images are scaled up.", file=sys.stderr)  # fmt: skip
     # Every worker resumes from --train_dir and takes part in saving, but only
     # the chief's checkpoints land there; the others write to a temporary folder.
     write_dir = model_deploy.WriteDir(args.train_dir, strategy)

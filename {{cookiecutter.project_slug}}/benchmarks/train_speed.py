@@ -34,6 +34,7 @@ import minimal_loop  # noqa: E402  (beside this script)
 import tensorflow as tf  # noqa: E402
 
 from datasets import input_pipeline, mnist, synthetic_digits  # noqa: E402
+from deployment import model_deploy  # noqa: E402
 from nets import nets_factory  # noqa: E402
 from preprocessing import preprocessing_factory  # noqa: E402
 
@@ -105,7 +106,12 @@ def main() -> None:
     ]  # fmt: skip
     fp32 = train_py_rate([*common, f"--train_dir={work}/fp32"])
     minimal = minimal_loop_rate(dataset, args.model_name, split.num_classes, args.batch_size, 5, 100)
-    bf16 = train_py_rate([*common, f"--train_dir={work}/bf16", "--mixed_precision=bfloat16"])
+    no_bfloat16 = model_deploy.bfloat16_unsupported_reason()
+    bf16 = (
+        None
+        if no_bfloat16
+        else train_py_rate([*common, f"--train_dir={work}/bf16", "--mixed_precision=bfloat16"])
+    )
     pipeline = input_rate(dataset, args.batch_size, 400)
     flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
     print(
@@ -118,10 +124,11 @@ def main() -> None:
                 "cores": os.cpu_count(),
                 "train_py_fp32_examples_per_sec": round(fp32),
                 "minimal_loop_fp32_examples_per_sec": round(minimal),
-                "train_py_bf16_examples_per_sec": round(bf16),
+                "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "default"),
+                "train_py_bf16_examples_per_sec": round(bf16) if bf16 else no_bfloat16,
                 "input_pipeline_examples_per_sec": round(pipeline),
                 "ratio_train_py_vs_minimal": round(fp32 / minimal, 3),
-                "ratio_bf16_vs_fp32": round(bf16 / fp32, 3),
+                "ratio_bf16_vs_fp32": round(bf16 / fp32, 3) if bf16 else None,
                 "ratio_input_vs_train": round(pipeline / fp32, 2),
             }
         )

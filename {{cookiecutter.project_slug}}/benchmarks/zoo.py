@@ -4,12 +4,13 @@
 
 Converts the real MNIST test set of --mnist_dir (its first 8,000 digits as
 train, the last 2,000 as test), then for every classification net: train.py
-for --steps steps at batch 32 at 32 pixels (inception_v3 at 75, the smallest
-it takes; lenet at its own 28) with no optimizer flags, eval.py on the test
+for --steps steps at batch 32 at 32 pixels (or the net's ``min_image_size``:
+inception_v3 75, the MobileNets 48; lenet at its own 28) with no optimizer flags, eval.py on the test
 split, and the accuracy of the checkpoint on 256 training images in training
 mode (batch statistics) and in inference mode (moving statistics), whose gap
 shows batch norm's moving statistics lagging. Prints one JSON line per net,
-then a Markdown table.
+then a Markdown table. Under another CPU's oneDNN kernels:
+``ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/zoo.py ...``.
 """
 
 from __future__ import annotations
@@ -37,8 +38,6 @@ from datasets import input_pipeline, mnist  # noqa: E402
 from deployment import checkpointing  # noqa: E402
 from nets import nets_factory  # noqa: E402
 from tasks import classification  # noqa: E402
-
-SIZES = {"lenet": 28, "inception_v3": 75}
 
 
 def write_split_files(mnist_dir: str, raw: str) -> None:
@@ -110,7 +109,8 @@ def main() -> None:
     )
     rows = []
     for name in names:
-        size = SIZES.get(name, 32)
+        spec = nets_factory.get_net_spec(name)
+        size = spec.min_image_size or min(spec.default_image_size, 32)
         train_dir = os.path.join(work, "runs", name)
         shutil.rmtree(train_dir, ignore_errors=True)  # a fresh run, never a resumed one
         start = time.perf_counter()
@@ -131,10 +131,13 @@ def main() -> None:
             "losses": [round(x, 3) for x in losses], "eval_accuracy": round(metrics["accuracy"], 4),
             "train_batch_accuracy_training_mode": round(training_mode, 4),
             "train_batch_accuracy_inference_mode": round(inference_mode, 4),
+            "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "default"),
         }  # fmt: skip
         rows.append(row)
         print(json.dumps(row), flush=True)
     at = " / ".join(str(args.steps * k // 10) for k in (2, 6, 10))
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "(not set: the CPU's best)")
+    print(f"\nONEDNN_MAX_CPU_ISA={isa}")
     print(
         f"\n| net | size | steps | seconds | loss at {at} | eval accuracy "
         "| training batch, training / inference mode | gap |"

@@ -118,6 +118,54 @@ def create_strategy(config: DeploymentConfig) -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy(devices)
 
 
+# oneDNN's instruction-set levels (ONEDNN_MAX_CPU_ISA) without AVX-512, where it has no bfloat16 kernels.
+_ISAS_WITHOUT_BFLOAT16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI")
+_AVX512_CORE = ("avx512f", "avx512bw", "avx512vl", "avx512dq")
+
+
+def bfloat16_unsupported_reason(
+    environ=os.environ, cpuinfo: str = "/proc/cpuinfo", has_gpu: bool | None = None
+) -> str | None:
+    """Why bfloat16 cannot run here, or None when it can.
+
+    A GPU runs it. On x86 CPUs, TensorFlow sends bfloat16 matmuls and
+    convolutions to oneDNN, which has kernels for them from AVX-512 on (fast
+    with AVX512_BF16 or AMX); below that, or with ONEDNN_MAX_CPU_ISA capping
+    oneDNN below it, the first bfloat16 matmul crashes the process instead of
+    failing. Elsewhere (ARM, no /proc/cpuinfo) nothing is known to refuse.
+    """
+    if has_gpu if has_gpu is not None else tf.config.list_physical_devices("GPU"):
+        return None
+    cap = environ.get("ONEDNN_MAX_CPU_ISA", "").upper()
+    if cap in _ISAS_WITHOUT_BFLOAT16:
+        return f"ONEDNN_MAX_CPU_ISA={cap} limits oneDNN to kernels without bfloat16"
+    try:
+        with open(cpuinfo) as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), None)
+    except OSError:
+        return None
+    if flags is None or not {"avx", "sse2"} & set(flags):
+        return None  # not an x86 CPU: no oneDNN bfloat16 rule known
+    if not set(_AVX512_CORE) <= set(flags):
+        return "this CPU has no AVX-512, and oneDNN's bfloat16 kernels need it"
+    return None
+
+
+def check_mixed_precision(kind: str | None) -> None:
+    """Refuses bfloat16 where it would crash, before anything runs in it.
+
+    Raises:
+      DeploymentError: bfloat16 on a CPU without the instructions for it.
+    """
+    reason = bfloat16_unsupported_reason() if kind == "bfloat16" else None
+    if reason:
+        raise DeploymentError(
+            f"--mixed_precision=bfloat16 cannot run here: {reason}. Train in float32 (leave "
+            "--mixed_precision out); bfloat16 needs a GPU or an x86 CPU with AVX-512 (it is fast with "
+            "AVX512_BF16 or AMX)."
+        )
+
+
 def _split_cpu(num_devices: int) -> None:
     """Makes the one physical CPU appear as ``num_devices`` logical devices."""
     cpu = tf.config.list_physical_devices("CPU")[0]

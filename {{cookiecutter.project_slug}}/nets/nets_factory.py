@@ -42,6 +42,9 @@ class NetSpec:
       pretrained_preprocessing: The preprocessing its published ImageNet
         weights expect, used with ``--pretrained`` (None: the default one).
       anchors: A detection net's anchors (``tasks.box_utils.AnchorSpec``).
+      min_image_size: The smallest input side it trains reliably at (None: any
+        size it accepts). train.py warns below it; the learn tests and the zoo
+        train at it.
     """
 
     builder: Callable[..., keras.Model]
@@ -51,6 +54,7 @@ class NetSpec:
     recipe: Mapping = dataclasses.field(default_factory=dict)
     pretrained_preprocessing: str | None = None
     anchors: AnchorSpec | None = None
+    min_image_size: int | None = None
 
 
 # Recipes: train.py's defaults per net, measured with benchmarks/zoo.py (500 steps at batch 32 from
@@ -74,6 +78,12 @@ _ADAM = {**_NO_BATCH_NORM, "learning_rate": 0.001, "batch_norm_decay": 0.9}
 _RMSPROP = {**_ADAM, "optimizer": "rmsprop", "learning_rate": 0.01, "opt_epsilon": 1.0, "momentum": 0.9,
             "rmsprop_decay": 0.9, "warmup_epochs": 0.2}  # fmt: skip
 _SSD = {**_ADAM, "warmup_epochs": 1.0}
+# The MobileNets reach stride 32 in their last stages. At 32 pixels those stages run on 1x1 maps, where
+# batch norm normalizes each channel over only the batch's examples (16 in the tests) and a depthwise
+# 3x3 sees its centre tap alone: training jumped to losses of 4-6 and learned on one CPU's kernels but
+# not another's (MobileNet v2, 200 steps at batch 16 on 600 digits: held-out accuracy 0.23-0.49 over
+# three seeds and two ISAs). At 48 pixels (2x2 maps) the same runs reached 0.81-0.97.
+_SMALLEST_STRIDE_32 = 48
 
 networks_map: dict[str, NetSpec] = {
     "lenet": NetSpec(lenet.LeNet, 28, "lenet", recipe=_SGD),
@@ -87,7 +97,11 @@ networks_map: dict[str, NetSpec] = {
         applications.vgg_19, 224, "vgg", recipe=_NO_BATCH_NORM, pretrained_preprocessing="vgg_caffe"
     ),
     "inception_v3": NetSpec(
-        applications.inception_v3, 299, "inception", recipe={**_ADAM, "learning_rate": 0.002}
+        applications.inception_v3,
+        299,
+        "inception",
+        recipe={**_ADAM, "learning_rate": 0.002},
+        min_image_size=75,  # keras.applications refuses smaller inputs
     ),
     "resnet_v1_50": NetSpec(
         applications.resnet_v1_50, 224, "vgg", recipe=_ADAM, pretrained_preprocessing="vgg_caffe"
@@ -101,8 +115,12 @@ networks_map: dict[str, NetSpec] = {
     "resnet_v2_50": NetSpec(applications.resnet_v2_50, 224, "inception", recipe=_ADAM),
     "resnet_v2_101": NetSpec(applications.resnet_v2_101, 224, "inception", recipe=_ADAM),
     "resnet_v2_152": NetSpec(applications.resnet_v2_152, 224, "inception", recipe=_ADAM),
-    "mobilenet_v1": NetSpec(applications.mobilenet_v1, 224, "inception", recipe=_RMSPROP),
-    "mobilenet_v2": NetSpec(applications.mobilenet_v2, 224, "inception", recipe=_RMSPROP),
+    "mobilenet_v1": NetSpec(
+        applications.mobilenet_v1, 224, "inception", recipe=_RMSPROP, min_image_size=_SMALLEST_STRIDE_32
+    ),
+    "mobilenet_v2": NetSpec(
+        applications.mobilenet_v2, 224, "inception", recipe=_RMSPROP, min_image_size=_SMALLEST_STRIDE_32
+    ),
     "ssd_small": NetSpec(ssd_small.SSDSmall, 300, "ssd", detection.NAME, _SSD, anchors=ssd_small.ANCHORS),
     "ssd_mobilenet_v2": NetSpec(
         ssd_mobilenet_v2.SSDMobileNetV2, 300, "ssd", detection.NAME, _SSD, anchors=ssd_mobilenet_v2.ANCHORS

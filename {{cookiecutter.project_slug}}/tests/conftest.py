@@ -6,6 +6,29 @@ import pytest
 
 import train
 from datasets import mnist, synthetic_digits
+from deployment import model_deploy
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--train-seed",
+        type=int,
+        default=0,
+        help="--seed of the learning tests' training runs (check a recipe's margin with 1, 2, ...).",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skips the bfloat16 tests where bfloat16 would crash (an AVX2 CPU, ONEDNN_MAX_CPU_ISA=AVX2)."""
+    reason = model_deploy.bfloat16_unsupported_reason()
+    for item in items:
+        if reason and "bfloat16" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=f"no bfloat16 here: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def train_seed(request) -> int:
+    return request.config.getoption("--train-seed")
 
 
 @pytest.fixture(scope="session")
@@ -19,14 +42,13 @@ def mnist_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def lenet_dir(mnist_dir, tmp_path_factory):
-    """A LeNet trained 80 steps on ``mnist_dir`` (shared: do not train it further)."""
+def lenet_dir(mnist_dir, tmp_path_factory, train_seed):
+    """A LeNet trained 200 steps on ``mnist_dir`` (shared: do not train it further)."""
     train_dir = str(tmp_path_factory.mktemp("lenet"))
     assert train.main([
         "--dataset_name=mnist", f"--dataset_dir={mnist_dir}", "--model_name=lenet",
-        f"--train_dir={train_dir}", "--max_number_of_steps=80", "--batch_size=32", "--optimizer=momentum",
-        "--learning_rate=0.01",
-        "--log_every_n_steps=40",
+        f"--train_dir={train_dir}", "--max_number_of_steps=200", "--batch_size=32", "--optimizer=momentum",
+        "--learning_rate=0.01", "--log_every_n_steps=100", f"--seed={train_seed}",
     ]) == 0  # fmt: skip
     return train_dir
 

@@ -48,6 +48,7 @@ def test_bad_clone_count_is_refused():
 
 
 @pytest.mark.slow
+@pytest.mark.learning
 def test_lenet_reaches_high_accuracy_on_synthetic_digits(tmp_path):
     """The quick tour's digits run: 300 steps on 6,000 digits."""
     from datasets import mnist, synthetic_digits

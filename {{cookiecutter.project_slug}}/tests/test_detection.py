@@ -256,16 +256,17 @@ def shapes(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def detector(shapes):
+def detector(shapes, train_seed):
     train_dir = shapes / "ssd_small"
     assert train.main([
         "--dataset_name=shapes", f"--dataset_dir={shapes / 'data'}", "--model_name=ssd_small",
         f"--train_dir={train_dir}", "--train_image_size=128", "--batch_size=16", "--max_number_of_steps=400",
-        "--learning_rate=0.003", "--log_every_n_steps=100",
+        "--learning_rate=0.003", "--log_every_n_steps=100", f"--seed={train_seed}",
     ]) == 0  # fmt: skip
     return train_dir
 
 
+@pytest.mark.learning
 def test_the_small_net_overfits_the_shapes(detector, tmp_path, capsys):
     capsys.readouterr()
     assert (

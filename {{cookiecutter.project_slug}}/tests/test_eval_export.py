@@ -93,7 +93,7 @@ def test_eval_survives_a_checkpoint_deleted_under_it_and_times_out(lenet_dir, tm
     copy = tmp_path / "ckpt"
     shutil.copytree(lenet_dir, copy)
     for name in os.listdir(copy):
-        if name.startswith("ckpt-80.data"):
+        if name.startswith("ckpt-200.data"):
             os.remove(copy / name)
     code = eval_py.main(
         [
@@ -104,7 +104,7 @@ def test_eval_survives_a_checkpoint_deleted_under_it_and_times_out(lenet_dir, tm
         ]
     )
     err = capsys.readouterr().err
-    assert f"skipped {copy}/ckpt-80" in err and "No new checkpoint" in err
+    assert f"skipped {copy}/ckpt-200" in err and "No new checkpoint" in err
     assert code == 2  # nothing could be evaluated
 
 

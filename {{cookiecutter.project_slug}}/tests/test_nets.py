@@ -1,9 +1,9 @@
-import re
+import json
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
+import eval as eval_py
 import train
 from datasets import input_pipeline, mnist
 from deployment import checkpointing, run_config
@@ -158,24 +158,32 @@ def test_print_net_lists_layers_shapes_and_parameters():
 
 # --- Every net learns with its own recipe, and evaluates the way it trained --------------------
 
-LEARN_SIZE = {"inception_v3": 75, "lenet": 28}
-# LeNet learns in a few dozen steps; the others need more at batch 16 (CifarNet's loss had fallen 10%
-# after 60; MobileNet v1, whose last feature map is 1x1 at 32 pixels, was still at its first loss after 150;
-# VGG-A, without batch norm, sits at chance for about 150 steps, then falls to 0.2 by 400).
-LEARN_STEPS = {"lenet": 60, "vgg_a": 400}
+# At batch 16 on 600 made-in-code digits. LeNet and CifarNet learn in 200 steps (held-out accuracy 0.92 and
+# 0.87 or more over three seeds and two ISAs); MobileNet v1, a plain stack of 27 convolutions, was at
+# 0.35-0.55 after 200 and 0.77-0.97 after 400; the VGGs, without batch norm, sit at chance for about 150
+# (VGG 16 and 19 reached 0.58 and 0.35 after 200, VGG-A 1.0 after 400).
+LEARN_STEPS = {"mobilenet_v1": 400, "vgg_a": 400, "vgg_16": 400, "vgg_19": 400}
+# Held-out accuracy the recipe must reach (chance is 0.1).
+LEARNED = 0.6
 
 
+@pytest.mark.learning
 @pytest.mark.parametrize("name", CLASSIFIERS)
-def test_every_classifier_learns_with_its_recipe_and_infers_as_it_trained(name, mnist_dir, tmp_path, capsys):
-    """A few dozen steps on made-in-code digits with no optimizer flags: the loss falls, and inference mode
-    (batch norm's moving statistics) agrees with training mode on training images."""
-    size, steps = LEARN_SIZE.get(name, 32), LEARN_STEPS.get(name, 200)
+def test_every_classifier_learns_with_its_recipe_and_infers_as_it_trained(
+    name, mnist_dir, tmp_path, train_seed, capsys
+):
+    """No optimizer flags, at the smallest size the net trains reliably at: held-out accuracy well above
+    chance, and inference mode (batch norm's moving statistics) agrees with training mode."""
+    spec = nets_factory.networks_map[name]
+    size, steps = spec.min_image_size or min(spec.default_image_size, 32), LEARN_STEPS.get(name, 200)
     flags = ["--dataset_name=mnist", f"--dataset_dir={mnist_dir}", f"--model_name={name}",
              f"--train_dir={tmp_path}", f"--train_image_size={size}", "--batch_size=16",
-             f"--max_number_of_steps={steps}", "--log_every_n_steps=10"]  # fmt: skip
+             f"--max_number_of_steps={steps}", "--log_every_n_steps=50", f"--seed={train_seed}"]  # fmt: skip
     assert train.main(flags) == 0
-    losses = [float(x) for x in re.findall(r"loss = ([\d.]+)", capsys.readouterr().out)]
-    assert len(losses) == steps // 10 and np.mean(losses[-3:]) < 0.85 * np.mean(losses[:2]), losses
+    capsys.readouterr()
+    assert eval_py.main([f"--checkpoint_path={tmp_path}", "--dataset_split_name=test"]) == 0
+    metrics = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert metrics["accuracy"] >= LEARNED, metrics["accuracy"]
     net, config, _ = checkpointing.load_net(str(tmp_path))
     preprocess = config.preprocess(is_training=False)
     split = mnist.get_split("train", mnist_dir)
@@ -185,8 +193,26 @@ def test_every_classifier_learns_with_its_recipe_and_infers_as_it_trained(name, 
         predicted = tf.argmax(net(images, training=mode)[0], -1)
         accuracy[mode] = float(tf.reduce_mean(tf.cast(predicted == labels, tf.float32)))
     assert abs(accuracy[True] - accuracy[False]) <= 0.15, accuracy
+    # Shown by `pytest -rP`: the margins, for checking a recipe across seeds and ISAs.
+    print(f"learned: {name} held-out accuracy {metrics['accuracy']:.3f} (needs {LEARNED}), training batch "
+          f"{accuracy[True]:.3f} in training mode, {accuracy[False]:.3f} in inference mode")  # fmt: skip
 
 
+def test_a_net_below_its_smallest_size_is_warned_about(mnist_dir, tmp_path, capsys):
+    flags = [
+        "--dataset_name=mnist",
+        f"--dataset_dir={mnist_dir}",
+        "--model_name=mobilenet_v2",
+        f"--train_dir={tmp_path}",
+        "--train_image_size=32",
+        "--batch_size=2",
+        "--max_number_of_steps=1",
+    ]
+    assert train.main(flags) == 0  # fmt: skip
+    assert "mobilenet_v2 trains unreliably below 48 pixels" in capsys.readouterr().err
+
+
+@pytest.mark.bfloat16
 @pytest.mark.parametrize("name", NETS)
 def test_every_net_trains_a_step_in_bfloat16(name):
     spec = nets_factory.networks_map[name]

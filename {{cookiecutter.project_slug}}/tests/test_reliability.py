@@ -140,8 +140,15 @@ def test_non_finite_loss_stops_and_keeps_the_finite_checkpoints(mnist_dir, tmp_p
 # --- 5: a resumed run is the run that never stopped, bit for bit ---------------------------------
 
 
-@pytest.mark.parametrize("extra", [[], ["--moving_average_decay=0.99"], ["--mixed_precision=bfloat16"]],
-                         ids=["float32", "ema", "bfloat16"])  # fmt: skip
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        ["--moving_average_decay=0.99"],
+        pytest.param(["--mixed_precision=bfloat16"], marks=pytest.mark.bfloat16),
+    ],
+    ids=["float32", "ema", "bfloat16"],
+)
 def test_resuming_a_dropout_net_is_bit_identical(mnist_dir, tmp_path, extra):
     def run(directory, *steps):
         for last in steps:

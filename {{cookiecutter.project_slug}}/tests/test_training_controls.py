@@ -11,7 +11,7 @@ import tensorflow as tf
 import eval as eval_py
 import train
 from datasets import image_folder, synthetic_digits
-from deployment import checkpointing
+from deployment import checkpointing, model_deploy
 from deployment.run_config import OptimizerSettings
 from tasks import classification
 from training import optimization
@@ -27,9 +27,11 @@ def mse(train_dir, capsys):
     return json.loads(capsys.readouterr().out.splitlines()[-1])["mse"]
 
 
+@pytest.mark.learning
 @pytest.mark.parametrize("name", optimization.OPTIMIZERS)
-def test_every_optimizer_lowers_the_loss(tmp_path, capsys, name):
-    flags = [*SINE, f"--train_dir={tmp_path}", f"--optimizer={name}", f"--learning_rate={RATES[name]}"]
+def test_every_optimizer_lowers_the_loss(tmp_path, capsys, name, train_seed):
+    flags = [*SINE, f"--train_dir={tmp_path}", f"--optimizer={name}", f"--learning_rate={RATES[name]}",
+             f"--seed={train_seed}"]  # fmt: skip
     assert train.main([*flags, "--max_number_of_steps=1"]) == 0
     first = mse(tmp_path, capsys)
     assert train.main([*flags, "--max_number_of_steps=150"]) == 0
@@ -119,10 +121,13 @@ def test_the_same_seed_gives_the_same_run(tmp_path, capsys):
     np.testing.assert_array_equal(a.get_tensor(key), b.get_tensor(key))
 
 
-def test_bfloat16_trains_with_float32_weights_and_loss(mnist_dir, tmp_path, capsys):
+@pytest.mark.bfloat16
+@pytest.mark.learning
+def test_bfloat16_trains_with_float32_weights_and_loss(mnist_dir, tmp_path, capsys, train_seed):
     assert train.main([
         "--dataset_name=mnist", f"--dataset_dir={mnist_dir}", f"--train_dir={tmp_path}",
-        "--max_number_of_steps=30", "--mixed_precision=bfloat16", "--log_every_n_steps=10",
+        f"--seed={train_seed}", "--max_number_of_steps=30", "--mixed_precision=bfloat16",
+        "--log_every_n_steps=10",
     ]) == 0  # fmt: skip
     losses = [
         float(line.split("loss = ")[1].split()[0])
@@ -144,11 +149,31 @@ def test_bfloat16_trains_with_float32_weights_and_loss(mnist_dir, tmp_path, caps
     assert tf.keras.mixed_precision.global_policy().name == "float32"
 
 
+@pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="a GPU runs bfloat16")
+def test_bfloat16_is_refused_where_its_kernels_are_missing(mnist_dir, tmp_path, monkeypatch, capsys):
+    """Capped at AVX2, oneDNN has no bfloat16 kernels and the first bfloat16 matmul would crash."""
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    flags = ["--dataset_name=mnist", f"--dataset_dir={mnist_dir}", f"--train_dir={tmp_path / 'run'}",
+             "--max_number_of_steps=1", "--mixed_precision=bfloat16"]  # fmt: skip
+    assert train.main(flags) == 2
+    assert "--mixed_precision=bfloat16 cannot run here: ONEDNN_MAX_CPU_ISA=AVX2 limits oneDNN" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "run").exists()
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    assert "no AVX-512" in model_deploy.bfloat16_unsupported_reason({}, str(cpuinfo), has_gpu=False)
+    cpuinfo.write_text("flags\t\t: sse2 avx avx2 avx512f avx512bw avx512vl avx512dq avx512_bf16\n")
+    assert model_deploy.bfloat16_unsupported_reason({}, str(cpuinfo), has_gpu=False) is None
+
+
 @pytest.fixture(scope="module")
-def ten_class_lenet(mnist_dir, tmp_path_factory):
+def ten_class_lenet(mnist_dir, tmp_path_factory, train_seed):
     train_dir = tmp_path_factory.mktemp("lenet10")
     assert train.main(["--dataset_name=mnist", f"--dataset_dir={mnist_dir}", f"--train_dir={train_dir}",
-                       "--max_number_of_steps=60", "--optimizer=momentum"]) == 0  # fmt: skip
+                       "--max_number_of_steps=60", "--optimizer=momentum",
+                       f"--seed={train_seed}"]) == 0  # fmt: skip
     return str(train_dir)
 
 
@@ -163,10 +188,12 @@ def five_class_digits(tmp_path_factory):
     return str(root / "data")
 
 
+@pytest.mark.learning
 def test_fine_tuning_to_a_new_head_needs_the_logits_excluded(
-    ten_class_lenet, five_class_digits, tmp_path, capsys
+    ten_class_lenet, five_class_digits, tmp_path, capsys, train_seed
 ):
     flags = [
+        f"--seed={train_seed}",
         "--dataset_name=five",
         f"--dataset_dir={five_class_digits}",
         f"--checkpoint_path={ten_class_lenet}",
