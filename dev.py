@@ -1,10 +1,13 @@
 """The template's two commands; needs only Python 3.11+ to start.
 
-    python3 dev.py tour           # render the template with defaults, run the project's quick tour
+    python3 dev.py tour [ANSWERS] # render the template with defaults, run the project's quick tour
     python3 dev.py test [ARGS]    # the template's tests (ARGS go to pytest, e.g. -m slow)
 
 Both first make ``.venv`` beside this file and install requirements-dev.txt
-into it (again only when that file changes), then run inside it.
+into it (again only when that file changes), then run inside it. ANSWERS
+are cookiecutter's ``key=value`` answers, e.g. the whole product:
+
+    python3 dev.py tour tasks=classification_and_detection nets=tf_slim_zoo runs_on=local_and_cluster
 
 ``--isa=ISA`` (before the other arguments) runs either under another CPU's
 oneDNN kernels: it sets ONEDNN_MAX_CPU_ISA (AVX2, AVX512_CORE,
@@ -60,10 +63,12 @@ def run(command: list, **kwargs) -> None:
         sys.exit(result.returncode)
 
 
-def tour(python: Path) -> None:
-    """Renders the template with its defaults into build/ and runs the project's quick tour."""
+def tour(python: Path, answers: list[str]) -> None:
+    """Renders the template (defaults, or key=value answers) into build/ and runs the project's quick tour."""
+    if any("=" not in a for a in answers):
+        sys.exit(f"dev.py tour takes cookiecutter answers as key=value, not {answers}")
     shutil.rmtree(BUILD, ignore_errors=True)  # a fresh render: no files left from older templates
-    run([python, "-m", "cookiecutter", "--no-input", "--output-dir", BUILD, ROOT])
+    run([python, "-m", "cookiecutter", "--no-input", "--output-dir", BUILD, ROOT, *answers])
     project = next(p for p in BUILD.iterdir() if (p / "quick_tour.py").exists())
     print(f"Rendered {project}; running its quick tour", flush=True)
     run([python, "quick_tour.py"], cwd=project)
@@ -78,7 +83,7 @@ def main() -> None:
         print(f"ONEDNN_MAX_CPU_ISA={isa}", flush=True)
     python = ensure_venv()
     if sys.argv[1] == "tour":
-        tour(python)
+        tour(python, sys.argv[2:])
     else:
         run([python, "-m", "pytest", *sys.argv[2:]], cwd=ROOT)
 

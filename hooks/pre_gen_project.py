@@ -9,15 +9,17 @@ SLUG = "{{ cookiecutter.project_slug }}"
 PROJECT_NAME = "{{ cookiecutter.project_name }}"
 TENSORFLOW_PACKAGE = "{{ cookiecutter.tensorflow_package }}"
 CI = "{{ cookiecutter.ci }}"
+TASKS = "{{ cookiecutter.tasks }}"
+NETS = "{{ cookiecutter.nets }}"
+RUNS_ON = "{{ cookiecutter.runs_on }}"
 LICENSE = "{{ cookiecutter.license }}"
 FIRST_DATASET = "{{ cookiecutter.first_dataset }}"
 # Names taken in the project template (read from it at render time by local_extensions.py).
 PROJECT_MODULES = set(json.loads(r"""{{ project_modules() | tojson }}"""))
 DATASET_MODULES = set(json.loads(r"""{{ project_modules("datasets") | tojson }}"""))
 
-TENSORFLOW_PACKAGES = ("tensorflow-cpu", "tensorflow[and-cuda]", "tensorflow")
-CI_CHOICES = ("github-actions", "none")
-LICENSES = ("MIT", "Apache-2.0", "BSD-3-Clause", "none")
+# The choices of cookiecutter.json, read from it at render time (not kept here by hand).
+CHOICES = json.loads(r"""{{ choices() | tojson }}""")
 THIRD_PARTY = {"tensorflow", "keras", "numpy", "yaml", "PIL"}
 
 
@@ -32,10 +34,11 @@ def errors() -> list[str]:
         )
     elif keyword.iskeyword(SLUG) or SLUG in THIRD_PARTY | PROJECT_MODULES:
         found.append(f"project_slug {SLUG!r} is a reserved name; choose another, e.g. '{SLUG}_project'.")
-    if TENSORFLOW_PACKAGE not in TENSORFLOW_PACKAGES:
-        found.append(
-            f"tensorflow_package {TENSORFLOW_PACKAGE!r} is not one of: {', '.join(TENSORFLOW_PACKAGES)}."
-        )
+    answers = {"tensorflow_package": TENSORFLOW_PACKAGE, "ci": CI, "license": LICENSE, "tasks": TASKS,
+               "nets": NETS, "runs_on": RUNS_ON}  # fmt: skip
+    for name, answer in answers.items():
+        if answer not in CHOICES[name]:
+            found.append(f"{name} {answer!r} is not one of: {', '.join(CHOICES[name])}.")
     if FIRST_DATASET and (
         not re.fullmatch(r"[a-z][a-z0-9_]*", FIRST_DATASET) or keyword.iskeyword(FIRST_DATASET)
     ):
@@ -47,10 +50,6 @@ def errors() -> list[str]:
         found.append(
             f"first_dataset {FIRST_DATASET!r} is already a module of datasets/; choose another name."
         )
-    if LICENSE not in LICENSES:
-        found.append(f"license {LICENSE!r} is not one of: {', '.join(LICENSES)}.")
-    if CI not in CI_CHOICES:
-        found.append(f"ci {CI!r} is not one of: {', '.join(CI_CHOICES)}.")
     return found
 
 

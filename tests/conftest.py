@@ -40,7 +40,16 @@ def pytest_sessionstart(session):
         )
 
 
+FULL = {"tasks": "classification_and_detection", "nets": "tf_slim_zoo", "runs_on": "local_and_cluster"}
+
+
 @pytest.fixture(scope="session")
 def project(tmp_path_factory) -> Path:
-    """The project rendered with the default answers (shared: do not modify it)."""
+    """The project rendered with the default answers: the minimal one (shared: do not modify it)."""
     return render(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def full_project(tmp_path_factory) -> Path:
+    """The project with every part (shared: do not modify it)."""
+    return render(tmp_path_factory.mktemp("full"), **FULL)

@@ -32,26 +32,47 @@ def last_json(result: subprocess.CompletedProcess) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.learning
-def test_the_project_passes_its_own_tests(project, request):
-    """Its default suite (``--project-marks`` picks another part, e.g. only the tests that train)."""
+def _suite(project: Path, request, *args: str, timeout: int = 1200) -> None:
+    """Runs the project's own tests (``--project-marks`` picks a part of them, e.g. only those that train)."""
     marks, seed = request.config.getoption("--project-marks"), request.config.getoption("--train-seed")
-    result = run(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marks, f"--train-seed={seed}")
+    result = run(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marks, f"--train-seed={seed}",
+                 *args, timeout=timeout)  # fmt: skip
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+@pytest.mark.learning
+def test_the_project_passes_its_own_tests(project, request):
+    """The minimal project's whole suite."""
+    _suite(project, request)
+
+
+@pytest.mark.learning
+def test_the_full_project_passes_the_tests_of_its_parts(full_project, project, request):
+    """The tests only the full project has (its parts': detection, TF-Slim's datasets, the cluster); the
+    rest is the minimal project's suite, the same files. `-m slow` runs the full project's whole suite."""
+    extra = sorted(
+        p.name
+        for p in (full_project / "tests").glob("test_*.py")
+        if not (project / "tests" / p.name).exists()
+    )
+    assert extra, "the full project has no tests of its own"
+    _suite(full_project, request, *(f"tests/{name}" for name in extra))
 
 
 @pytest.mark.slow
-def test_the_project_passes_its_slow_tests(project):
-    """Every large net at its full size, and the longer accuracy runs (minutes)."""
-    result = run(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "slow", timeout=3000)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and "failed" not in result.stdout
+def test_the_full_project_passes_its_whole_suite_and_both_pass_their_slow_tests(project, full_project):
+    """Every large net at its full size, and the longer accuracy runs (an hour on 2 cores)."""
+    for folder, marks in ((full_project, "not slow"), (project, "slow"), (full_project, "slow")):
+        result = run(folder, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marks, timeout=5400)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        assert " passed" in result.stdout and "failed" not in result.stdout
 
 
 @pytest.mark.learning
-def test_the_quick_tour_trains_evaluates_and_infers(project, tmp_path):
-    summary = last_json(run(project, "quick_tour.py", f"--workdir={tmp_path / 'tour'}"))
+def test_the_quick_tour_trains_evaluates_and_infers(full_project, tmp_path):
+    """The full project's tour: the minimal one's chapters, then detection's."""
+    summary = last_json(run(full_project, "quick_tour.py", f"--workdir={tmp_path / 'tour'}"))
     assert summary["sine_step"] == 2000 and summary["sine_mse"] < 0.15  # noise floor 0.09
     assert summary["digits_step"] == 200 and summary["digits_accuracy"] > 0.9  # chance 0.1
     assert summary["infer_correct"] >= 9 and summary["infer_total"] == 10
@@ -179,8 +200,9 @@ def test_the_wheel_holds_the_project_and_its_commands_run_from_a_fresh_environme
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("image_models-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for module in ("train.py", "eval.py", "errors.py", "cli/flags.py", "tasks/detection.py",
-                   "deployment/k8s/indexed-job.yaml", "nets/ssd_small.py"):  # fmt: skip
+    for module in ("train.py", "train_flags.py", "eval.py", "errors.py", "registry.py", "cli/flags.py",
+                   "training/trainer.py", "serving/endpoints.py", "nets/lenet.py",
+                   "tasks/classification.py"):  # fmt: skip
         assert module in names, module
     fresh = tmp_path / "fresh"
     venv.create(fresh, with_pip=True)

@@ -49,7 +49,7 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--dataset_name",
         required=True,
-        help=f"A registered dataset ({', '.join(sorted(dataset_factory.datasets_map))}) "
+        help=f"A registered dataset ({', '.join(sorted(dataset_factory.datasets_map()))}) "
         "or a new name for your images.",
     )
     p.add_argument("--dataset_dir", required=True, help="Where the converted dataset goes.")
@@ -89,7 +89,7 @@ def convert(args: argparse.Namespace) -> int:
     if args.force and not args.overwrite:
         raise UserError("--force replaces another dataset's files only together with --overwrite")
     start = time.perf_counter()
-    if args.dataset_name in dataset_factory.datasets_map:
+    if args.dataset_name in dataset_factory.datasets_map():
         converter = dataset_factory.get_dataset_module(args.dataset_name).download_and_convert
         unused = set(options) - set(inspect.signature(converter).parameters)
         if unused:
@@ -97,13 +97,13 @@ def convert(args: argparse.Namespace) -> int:
             raise UserError(f"{names} not used by {args.dataset_name}'s converter")
         convert_fn = converter
     elif source_dir is None:
-        known = ", ".join(sorted(dataset_factory.datasets_map))
+        known = ", ".join(sorted(dataset_factory.datasets_map()))
         raise UserError(
             f"{args.dataset_name!r} is no registered dataset ({known}); "
             "to convert your own images pass --source_dir=IMAGES, a folder of class folders."
         )
     else:
-        no_code = dataset_factory.converter_for(source_dir)
+        no_code = dataset_factory.converter_for(source_dir).convert
 
         def convert_fn(dataset_dir, **kwargs):
             return no_code(args.dataset_name, kwargs.pop("source_dir"), dataset_dir, **kwargs)

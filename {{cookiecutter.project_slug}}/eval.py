@@ -28,8 +28,9 @@ from cli import flags, progress, runner
 import tensorflow as tf
 
 from datasets import converted, dataset_factory
-from deployment import checkpointing, serving
+from deployment import assembly, checkpointing
 from deployment.run_config import CheckpointError, RunConfig
+from serving import endpoints
 from training import evaluation
 
 
@@ -92,8 +93,8 @@ class CheckpointEvaluator:
                     f"{first_checkpoint} was trained with --{flag}={getattr(config, flag)}, not {given}; "
                     f"drop --{flag} or pass another checkpoint."
                 )
-        self.config = serving.with_task_overrides(config, flags.task_overrides(args))
-        self.net = config.build_net()
+        self.config = endpoints.with_task_overrides(config, flags.task_overrides(args))
+        self.net = assembly.build_net(config)
         self.args = args
 
         # --- Input pipeline and metrics -------------------------------------------------
@@ -139,7 +140,7 @@ def wait_and_evaluate(args: argparse.Namespace) -> int:
                 continue
             print(json.dumps(metrics), flush=True)
             evaluated += 1
-            final_step = evaluator.config.flags.get("max_number_of_steps")
+            final_step = evaluator.config.loop.max_number_of_steps
             if final_step and metrics["step"] >= final_step:
                 return 0
         elif args.timeout is not None and time.monotonic() - last_new > args.timeout:

@@ -3,7 +3,7 @@
     python export.py --checkpoint_path=checkpoints/lenet --output_dir=exported/lenet [--tflite [--quantize]]
 
 The SavedModel's signatures are the functions infer.py calls on a checkpoint
-(``deployment/serving.py``): ``serving_default`` takes encoded image bytes of
+(``serving/endpoints.py``): ``serving_default`` takes encoded image bytes of
 any size (or feature vectors, for nets on numbers) and returns the task's
 outputs (for a classifier: probabilities, top class ids, label names and
 scores), so a serving system needs nothing from this project. Its run record
@@ -25,21 +25,17 @@ from cli import flags, runner
 import tensorflow as tf
 
 from datasets import dataset_factory, input_pipeline
-from deployment import checkpointing, cluster_env, exporting, serving
+from deployment import assembly
 from deployment.run_config import RunConfig
 from errors import UserError
-from tasks.task_spec import IMAGES
+from serving import endpoints, saved_model
+from tasks.task import IMAGES
 
 
 def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p = flags.make_parser(__doc__)
     flags.add_checkpoint_flag(p)
-    p.add_argument(
-        "--output_dir",
-        default=cluster_env.default(cluster_env.MODEL_DIR),
-        required=not cluster_env.default(cluster_env.MODEL_DIR),
-        help="The SavedModel folder to write (default: $AIP_MODEL_DIR where Vertex AI sets it).",
-    )
+    p.add_argument("--output_dir", required=True, help="The SavedModel folder to write.")
     p.add_argument(
         "--top_k", type=flags.positive_int, default=5, help="How many classes a classifier returns."
     )
@@ -57,34 +53,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    if exporting.is_export(args.output_dir) and not args.overwrite:
+    if saved_model.is_export(args.output_dir) and not args.overwrite:
         raise UserError(f"{args.output_dir} holds an export already; pass --overwrite to replace it")
-    if not exporting.is_export(args.output_dir) and _non_empty_folder(args.output_dir):
+    if not saved_model.is_export(args.output_dir) and _non_empty_folder(args.output_dir):
         raise UserError(
             f"{args.output_dir} exists and is not an export of this project; choose another --output_dir"
         )
-    net, config, path = checkpointing.load_net(args.checkpoint_path)
-    config = serving.with_task_overrides(config, flags.task_overrides(args))
-    images = config.task_spec.requests == IMAGES
+    net, config, path = assembly.load_net(args.checkpoint_path)
+    config = endpoints.with_task_overrides(config, flags.task_overrides(args))
+    images = assembly.task(config).requests == IMAGES
     if args.quantize and not images:
         raise UserError("--quantize needs a net on images (it calibrates on training images)")
     staging = f"{args.output_dir}.incomplete"
     if tf.io.gfile.exists(staging):  # left by an interrupted export
         tf.io.gfile.rmtree(staging)
-    exporting.write_saved_model(serving.Serving(net, config, args.top_k), staging, path)
+    saved_model.write_saved_model(endpoints.Serving(net, config, args.top_k), staging, path)
     written = {"saved_model": args.output_dir, "step": config.step}
     float_key = "serving_preprocessed" if images else "serving_default"
     if args.tflite or args.quantize:
-        _write_bytes(os.path.join(staging, "model.tflite"), exporting.to_tflite(staging, float_key))
+        _write_bytes(os.path.join(staging, "model.tflite"), saved_model.to_tflite(staging, float_key))
         written["tflite"] = os.path.join(args.output_dir, "model.tflite")
     if args.quantize:
         calibration = calibration_images(config, args.dataset_dir, args.num_calibration_images)
         _write_bytes(
             os.path.join(staging, "model_int8.tflite"),
-            exporting.to_tflite(staging, float_key, representative_images=calibration),
+            saved_model.to_tflite(staging, float_key, representative_images=calibration),
         )
         written["tflite_int8"] = os.path.join(args.output_dir, "model_int8.tflite")
-    exporting.publish(staging, args.output_dir)
+    saved_model.publish(staging, args.output_dir)
     print(json.dumps(written))
     return 0
 
@@ -103,11 +99,11 @@ def calibration_images(config: RunConfig, dataset_dir: str | None, count: int) -
     split = dataset_factory.get_dataset(
         config.dataset_name, config.dataset_split_name, dataset_dir or config.dataset_dir
     )
-    preprocess = config.preprocess(is_training=False)
-    task = config.task_spec
+    preprocess = assembly.preprocessing(config, is_training=False)
+    task = assembly.task(config)
 
     def example(image, label):
-        return task.eval_example(image, label, preprocess, config)
+        return task.eval_example(image=image, label=label, preprocess=preprocess)
 
     return [inputs for inputs, _ in input_pipeline.eval_dataset(split, example, 1).take(count)]
 

@@ -31,9 +31,9 @@ import tensorflow as tf
 from PIL import Image
 
 from datasets import image_folder
-from deployment import serving
 from errors import UserError
-from tasks.task_spec import IMAGES
+from serving import endpoints
+from tasks.task import IMAGES
 
 
 def parse_flags(argv: list[str] | None) -> argparse.Namespace:
@@ -43,21 +43,15 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     source.add_argument("--checkpoint_path", help="A checkpoint file prefix, or a directory (its latest).")
     source.add_argument("--saved_model_dir", help="A SavedModel written by export.py.")
     p.add_argument("--top_k", type=flags.positive_int, default=5, help="Classifiers: the classes to print.")
-    p.add_argument(
-        "--min_score",
-        type=flags.fraction,
-        default=0.5,
-        help="Detectors: print and draw the detections scoring at least this (served models return every "
-        "one above their --select_threshold, for mAP).",
-    )
     flags.add_batch_size_flag(p, 32)
     p.add_argument("--output_format", choices=("jsonl", "csv"), default="jsonl")
     p.add_argument(
         "--output_dir",
         default=None,
-        help="Also write each image with its answer drawn (a detector's boxes and labels) into this folder.",
+        help="Also write each image with its answer drawn on it into this folder (tasks that draw answers).",
     )
     flags.add_task_flags(p, serving_only=True)
+    flags.add_answer_flags(p)
     return flags.parse(p, argv)
 
 
@@ -66,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def infer(args: argparse.Namespace) -> int:
-    model = serving.load(args.checkpoint_path, args.saved_model_dir, args.top_k, flags.task_overrides(args))
-    task = model.config.task_spec
+    model = endpoints.load(args.checkpoint_path, args.saved_model_dir, args.top_k, flags.task_overrides(args))
+    task = model.task
     images = task.requests == IMAGES
     requests = expand(args.inputs) if images else features(args.inputs)
     writer = ResultWriter(args.output_format, task, args.top_k)
@@ -89,19 +83,22 @@ def infer(args: argparse.Namespace) -> int:
                 failed += 1
                 writer.error(path, info)
             else:
-                request = {**info, "top_k": args.top_k, "min_score": args.min_score}
-                answer = task.format_result(rows[i], model.config, request)
+                request = {**info, "top_k": args.top_k, **flags.answer_settings(args)}
+                answer = task.format_result(row=rows[i], request=request)
                 writer.result(path, answer)
-                if args.output_dir and task.draw:
+                if args.output_dir:
                     draw(task, path, readable[i][1], answer, args.output_dir)
     return 1 if failed else 0
 
 
 def draw(task, path: str, encoded: bytes, answer: dict, output_dir: str) -> None:
-    """Writes the image with the answer drawn on it (a detector's boxes) as <output_dir>/<name>.png."""
+    """Writes the image with the answer drawn on it as <output_dir>/<name>.png, where the task draws one."""
     image = tf.io.decode_image(encoded, channels=3, expand_animations=False).numpy()
+    drawn = task.draw(image=image, answer=answer)
+    if drawn is None:
+        return
     buffer = io.BytesIO()
-    Image.fromarray(task.draw(image, answer)).save(buffer, format="PNG")
+    Image.fromarray(drawn).save(buffer, format="PNG")
     tf.io.gfile.makedirs(output_dir)
     name = os.path.splitext(os.path.basename(path))[0] + ".png"
     with tf.io.gfile.GFile(os.path.join(output_dir, name), "wb") as f:
@@ -136,7 +133,7 @@ def expand(inputs: list[str]) -> list[tuple[str, None]]:
     return [(path, None) for path in paths]
 
 
-def read_image(model: serving.Served, path: str) -> tuple[dict, bytes]:
+def read_image(model: endpoints.Served, path: str) -> tuple[dict, bytes]:
     """Reads one image file and checks that the model can decode it.
 
     Raises:
@@ -175,7 +172,7 @@ def features(inputs: list[str]) -> list[tuple[str, list[float] | str]]:
     return requests
 
 
-def check_features(model: serving.Served, data: list[float] | str) -> tuple[dict, list[float]]:
+def check_features(model: endpoints.Served, data: list[float] | str) -> tuple[dict, list[float]]:
     if isinstance(data, str):
         raise ValueError(data)
     wanted = model.config.input_shape
@@ -198,11 +195,11 @@ class ResultWriter:
         self.task = task
         self.csv = csv.writer(sys.stdout) if output_format == "csv" else None
         if self.csv:
-            self.csv.writerow(["path", "error", *task.csv_header(top_k)])
+            self.csv.writerow(["path", "error", *task.csv_header(top_k=top_k)])
 
     def result(self, path: str, answer: dict) -> None:
         if self.csv:
-            for row in self.task.csv_rows(answer):
+            for row in self.task.csv_rows(result=answer):
                 self.csv.writerow([path, "", *row])
         else:
             print(json.dumps({"path": path, **answer}))

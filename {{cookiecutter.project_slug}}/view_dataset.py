@@ -1,11 +1,12 @@
-"""Shows what a dataset holds: a PNG grid of examples with label names (or boxes), and counts.
+"""Shows what a dataset holds: a PNG grid of examples as its task draws them, and counts.
 
     python view_dataset.py --dataset_name=mnist --dataset_dir=/tmp/mnist [--dataset_split_name=train]
     python view_dataset.py --source_dir=IMAGES          # a raw folder, before conversion
-    python view_dataset.py --dataset_name=cells --dataset_dir=DATA --model_name=ssd_small   # + anchor check
 
-Prints split sizes, class counts and image shapes as JSON, and writes
---output (default: <dataset>_<split>.png).
+Prints split sizes, the task's counts (a classifier's class counts) and
+image shapes as JSON, and writes --output (default: <dataset>_<split>.png).
+With --model_name, the net's own view of the data is counted too, for tasks
+that have one.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ import sys
 from cli import flags, runner
 
 from datasets import dataset_factory, dataset_viewer
-from errors import UserError
 from nets import nets_factory
-from tasks import box_utils
+from tasks import tasks_factory
 
 
 def parse_flags(argv: list[str] | None) -> argparse.Namespace:
@@ -31,9 +31,7 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--num_images", type=flags.positive_int, default=16)
     p.add_argument("--output", default=None, help="The PNG grid to write.")
     p.add_argument(
-        "--model_name",
-        default=None,
-        help="Detection: the net whose anchors to check the boxes against (e.g. ssd_small).",
+        "--model_name", default=None, help="Count the data as this net sees it too (where its task can)."
     )
     p.add_argument("--train_image_size", type=flags.positive_int, default=None, help="With --model_name.")
     args = flags.parse(p, argv)
@@ -52,15 +50,16 @@ def view(args: argparse.Namespace) -> int:
         output = args.output or "source_images.png"
     else:
         split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
-        anchors = None
+        extras = {}
         if args.model_name:
             spec = nets_factory.get_net_spec(args.model_name)
-            if spec.anchors is None:
-                raise UserError(f"--model_name={args.model_name} has no anchors: pick a detection net")
-            size = args.train_image_size or spec.default_image_size
-            anchors = box_utils.generate_anchors(spec.anchors, size)
-        described = dataset_viewer.describe_split(split, args.dataset_dir, anchors)
-        samples = dataset_viewer.sample_split(split, args.num_images)
+            if spec.anchors is not None:
+                extras["anchors"] = spec.anchors.at(args.train_image_size or spec.default_image_size)
+        task = tasks_factory.get_task(split.task)(
+            num_classes=split.num_classes, labels_to_names=split.labels_to_names, **extras
+        )
+        described = dataset_viewer.describe_split(split, args.dataset_dir, task)
+        samples = dataset_viewer.sample_split(split, args.num_images, task)
         output = args.output or f"{args.dataset_name}_{args.dataset_split_name}.png"
     width, height = dataset_viewer.write_grid(samples, output)
     print(f"Wrote {output} ({len(samples)} images, {width}x{height} pixels)")

@@ -34,7 +34,7 @@ import minimal_loop  # noqa: E402  (beside this script)
 import tensorflow as tf  # noqa: E402
 
 from datasets import dataset_factory, input_pipeline  # noqa: E402
-from deployment import checkpointing  # noqa: E402
+from deployment import assembly, checkpointing  # noqa: E402
 from metrics import detection_ap  # noqa: E402
 from training import evaluation  # noqa: E402
 
@@ -71,26 +71,30 @@ def train_with_curve(flags: list[str], minutes: float) -> tuple[list[dict], list
 
 def minimal_loop_rate(config, split, batch: int, steps: int = 40, chunks: int = 3) -> float:
     """Images/s of a bare tf.function loop: the same net, input, loss and optimizer, nothing else."""
-    net = config.build_net()
-    task, preprocess = config.task_spec, config.preprocess(is_training=True)
-    dataset = input_pipeline.train_dataset(
-        split, lambda x, y, seed: task.train_example(x, y, preprocess, seed, config), batch
-    )
-    options = dict(config.task_options)
+    net = assembly.build_net(config)
+    dataset = _train_dataset(config, split, batch)
+    task = assembly.task(config)
 
     def loss(targets, outputs):
-        return tf.reduce_mean(task.loss(targets, outputs, options, True))
+        return tf.reduce_mean(task.loss(targets=targets, outputs=outputs, training=True))
 
     optimizer = tf.keras.optimizers.Adam(1e-3)
     return minimal_loop.images_per_second(net, iter(dataset), loss, optimizer, batch, steps, chunks)
 
 
-def input_rate(config, split, batch: int, batches: int = 60) -> float:
-    task, preprocess = config.task_spec, config.preprocess(is_training=True)
-    dataset = input_pipeline.train_dataset(
-        split, lambda x, y, seed: task.train_example(x, y, preprocess, seed, config), batch
+def _train_dataset(config, split, batch: int):
+    task, preprocess = assembly.task(config), assembly.preprocessing(config, is_training=True)
+    return input_pipeline.train_dataset(
+        split,
+        lambda image, label, seed: task.train_example(
+            image=image, label=label, preprocess=preprocess, seed=seed
+        ),
+        batch,
     )
-    iterator = iter(dataset)
+
+
+def input_rate(config, split, batch: int, batches: int = 60) -> float:
+    iterator = iter(_train_dataset(config, split, batch))
     for _ in range(5):
         next(iterator)
     start = time.perf_counter()
@@ -116,9 +120,9 @@ def saved_model_latency(export_dir: str, jpegs: list[bytes], repeats: int = 20) 
 
 def map_timing(config, checkpoint: str, split) -> dict:
     """Seconds of our VOC mAP against pycocotools' COCO evaluation, on the same detections."""
-    net = config.build_net()
+    net = assembly.build_net(config)
     checkpointing.restore(checkpointing.weights_checkpoint(net, config), checkpoint, config, partial=True)
-    metrics = config.task_spec.metrics(config)
+    metrics = assembly.task(config).metrics()
     evaluator = evaluation.Evaluator(config, net, split, 8)
     for inputs, labels in evaluator.dataset:
         outputs, _ = net(inputs, training=False)

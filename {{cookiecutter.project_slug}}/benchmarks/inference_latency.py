@@ -24,7 +24,7 @@ import cli  # noqa: E402, F401  (imports TensorFlow quietly)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from deployment import checkpointing  # noqa: E402
+from deployment import assembly  # noqa: E402
 
 
 def per_image_ms(fn, batch: int, repeats: int) -> float:
@@ -44,7 +44,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=50)
     args = p.parse_args()
 
-    net, config, _ = checkpointing.load_net(args.checkpoint_path)
+    net, config, _ = assembly.load_net(args.checkpoint_path)
     shape = config.input_shape
     saved = tf.saved_model.load(args.export_dir)
     tflite_files = [

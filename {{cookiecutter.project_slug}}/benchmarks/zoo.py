@@ -35,9 +35,9 @@ import cli  # noqa: E402, F401  (imports TensorFlow quietly)
 import numpy as np  # noqa: E402
 
 from datasets import input_pipeline, mnist  # noqa: E402
-from deployment import checkpointing  # noqa: E402
+from deployment import assembly  # noqa: E402
 from nets import nets_factory  # noqa: E402
-from tasks import classification  # noqa: E402
+from tasks import names  # noqa: E402
 
 
 def write_split_files(mnist_dir: str, raw: str) -> None:
@@ -67,8 +67,8 @@ def run(*args: str) -> str:
 
 def mode_gap(train_dir: str, data: str) -> tuple[float, float]:
     """Accuracy on 256 training images in training mode and in inference mode."""
-    net, config, _ = checkpointing.load_net(train_dir)
-    preprocess = config.preprocess(is_training=False)
+    net, config, _ = assembly.load_net(train_dir)
+    preprocess = assembly.preprocessing(config, is_training=False)
     split = mnist.get_split("train", data)
     images, labels = next(iter(input_pipeline.eval_dataset(split, lambda x, y: (preprocess(x), y), 256)))
     accuracy = {}
@@ -105,7 +105,7 @@ def main() -> None:
     names = (
         args.nets.split(",")
         if args.nets
-        else [n for n, s in nets_factory.networks_map.items() if s.task == classification.NAME]
+        else [n for n, s in nets_factory.networks_map().items() if s.task == names.CLASSIFICATION]
     )
     rows = []
     for name in names:

@@ -7,12 +7,11 @@
 * ``flags``: flag groups shared by the entry points (dataset, checkpoint,
   devices), value checks done at parse time, and config files
   (``--config=FILE`` in YAML or JSON, ``--flagfile=FILE``).
-* ``train_flags``: train.py's own flags, and the typed settings made from them.
 * ``runner``: turns expected failures into ``error: ...`` and exit status 2.
 * ``progress``: a progress bar on a terminal, plain lines elsewhere.
 
-Only entry points and this package see an ``argparse.Namespace``; everything
-below it takes typed settings.
+Only the entry points, ``train_flags`` and ``cli.flags`` see argparse's
+namespace; everything below them takes typed settings.
 """
 
 from cli.startup import start

@@ -5,9 +5,9 @@ Every entry point builds its parser with ``make_parser`` and parses with
 overrides both):
 
 * ``--config=FILE``: a YAML or JSON mapping of flag names to values, e.g. a
-  file from ``experiments/``, or the ``train_config.json`` a run wrote (its
-  ``flags`` are taken, so ``train.py --config=<train_dir>/train_config.json
-  --train_dir=NEW`` runs it again). Unknown names are refused by name.
+  file from ``experiments/``, or the ``train_config.json`` a run wrote
+  (``train.py --config=<train_dir>/train_config.json --train_dir=NEW`` runs
+  it again). Unknown names are refused by name.
 * ``--flagfile=FILE``: ``--name=value`` lines, as absl's flagfiles.
 """
 
@@ -18,6 +18,7 @@ import difflib
 import math
 import os
 import sys
+from collections.abc import Callable
 
 import tensorflow as tf
 import yaml
@@ -34,15 +35,23 @@ def make_parser(doc: str) -> argparse.ArgumentParser:
     return p
 
 
-def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """Parses ``argv`` (default: the command line) after the values of --config and --flagfile."""
+def parse(
+    parser: argparse.ArgumentParser,
+    argv: list[str] | None,
+    record_flags: Callable[[dict], dict] | None = None,
+) -> argparse.Namespace:
+    """Parses ``argv`` (default: the command line) after the values of --config and --flagfile.
+
+    ``record_flags`` turns a run record given as --config (``train_config.json``)
+    into the flag values that run it again.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     argv = _expand_flagfiles(parser, argv)
     early = argparse.ArgumentParser(add_help=False)
     early.add_argument("--config", default=None)
     config_path = early.parse_known_args(argv)[0].config
     if config_path:
-        parser.set_defaults(**_config_defaults(parser, config_path))
+        parser.set_defaults(**_config_defaults(parser, config_path, record_flags))
     return parser.parse_args(argv)
 
 
@@ -71,7 +80,7 @@ def _read(parser: argparse.ArgumentParser, path: str) -> str:
         return f.read()
 
 
-def _config_defaults(parser: argparse.ArgumentParser, path: str) -> dict:
+def _config_defaults(parser: argparse.ArgumentParser, path: str, record_flags=None) -> dict:
     """The flag values in a YAML/JSON file, checked and converted as the command line would be."""
     try:
         values = yaml.safe_load(_read(parser, path))
@@ -80,8 +89,8 @@ def _config_defaults(parser: argparse.ArgumentParser, path: str) -> dict:
     if not isinstance(values, dict):
         parser.error(f"{path} must hold a mapping of flag names to values")
     actions = {a.dest: a for a in parser._actions if a.dest not in ("help", "config", "flagfile")}
-    if isinstance(values.get("flags"), dict) and "flags" not in actions:
-        values = values["flags"]  # a run record written by train.py: re-run its flags
+    if record_flags and str(values.get("format", "")).startswith("slim-template run record"):
+        values = record_flags(values)  # a run record written by train.py: run it again
     unknown = sorted(set(values) - set(actions))
     if unknown:
         hints = [f"{k} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(k, actions, 1)) else k
@@ -212,12 +221,12 @@ def add_device_flags(p: argparse.ArgumentParser) -> None:
 
 
 def add_task_flags(p: argparse.ArgumentParser, serving_only: bool = False) -> None:
-    """Every registered task's own settings (e.g. detection's thresholds), one group per task.
+    """Every registered task's own settings, one group per task.
 
     With ``serving_only``, only those that eval, infer and export may change;
     their default there is the checkpoint's value.
     """
-    for task in tasks_factory.tasks_map.values():
+    for task in tasks_factory.tasks_map().values():
         options = [o for o in task.options if o.at_serving or not serving_only]
         if not options:
             continue
@@ -232,7 +241,25 @@ def add_task_flags(p: argparse.ArgumentParser, serving_only: bool = False) -> No
             )
 
 
+def add_answer_flags(p: argparse.ArgumentParser) -> None:
+    """infer.py's flags of every task on how it prints and draws an answer, one group per task."""
+    for task in tasks_factory.tasks_map().values():
+        if task.answer_options:
+            group = p.add_argument_group(f"{task.name} answers")
+            for option in task.answer_options:
+                group.add_argument(
+                    f"--{option.name}", type=option.type, default=option.default,
+                    help=f"{option.help} Default: {option.default}.",
+                )  # fmt: skip
+
+
+def answer_settings(args: argparse.Namespace) -> dict:
+    """The values of every task's answer flags."""
+    names = {o.name for t in tasks_factory.tasks_map().values() for o in t.answer_options}
+    return {name: getattr(args, name) for name in names}
+
+
 def task_overrides(args: argparse.Namespace) -> dict:
     """The task settings given on the command line (None: not given)."""
-    names = {o.name for t in tasks_factory.tasks_map.values() for o in t.options}
+    names = {o.name for t in tasks_factory.tasks_map().values() for o in t.options}
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from datasets import example_codec
 from datasets.splits import DatasetError, DatasetSplit
-from tasks import classification, detection
+from tasks import names
 
 LABELS_FILENAME = "labels.txt"
 INFO_FILENAME = "dataset_info.json"
@@ -182,7 +182,7 @@ class DatasetWriter:
     def finish(self, labels_to_names: dict[int, str], info: dict) -> dict:
         """Writes ``labels.txt`` and, last, ``dataset_info.json``; returns the info written."""
         write_label_file(labels_to_names, self.dataset_dir)
-        info = {"dataset": self.dataset_name, "task": classification.NAME, **info, "splits": self.splits}
+        info = {"dataset": self.dataset_name, "task": names.CLASSIFICATION, **info, "splits": self.splits}
         write_text(os.path.join(self.dataset_dir, INFO_FILENAME), json.dumps(info, indent=2) + "\n")
         return info
 
@@ -214,15 +214,19 @@ def write_image_arrays(
 
 # --- Reading back ------------------------------------------------------------------------
 
-# How records of each task decode; a converter of another kind of record adds its decoder here.
-DECODERS: dict[str, Callable] = {
-    classification.NAME: example_codec.image_decoder,
-    detection.NAME: example_codec.detection_decoder,
-}
+Decoder = Callable[[tuple], Callable]  # image_shape -> (serialized record -> (image, label))
 
 
-def read_split(dataset_name: str, split_name: str, dataset_dir: str | None) -> DatasetSplit:
+def read_split(
+    dataset_name: str,
+    split_name: str,
+    dataset_dir: str | None,
+    decoder: Decoder = example_codec.image_decoder,
+) -> DatasetSplit:
     """Describes one split of a converted dataset from its ``dataset_info.json``.
+
+    ``decoder`` makes the split's record decoder from its image shape (default:
+    TF-Slim's classification records).
 
     Raises:
       DatasetError: the folder holds no finished conversion of this dataset,
@@ -246,7 +250,7 @@ def read_split(dataset_name: str, split_name: str, dataset_dir: str | None) -> D
             f"(first: {missing[0]}). Convert the dataset again: download_and_convert_data.py "
             f"--dataset_name={dataset_name} --dataset_dir={dataset_dir} --overwrite."
         )
-    task = info.get("task", classification.NAME)
+    task = info.get("task", names.CLASSIFICATION)
     image_shape = tuple(info["image_shape"])
     return DatasetSplit(
         dataset_name=dataset_name,
@@ -257,7 +261,7 @@ def read_split(dataset_name: str, split_name: str, dataset_dir: str | None) -> D
         labels_to_names=read_label_file(dataset_dir),
         image_shape=image_shape,
         records=lambda: tf.data.TFRecordDataset(list(files)),
-        decode=DECODERS[task](image_shape),
+        decode=decoder(image_shape),
         files=files,
         info=info,
         mirror_invariant=info.get("mirror_invariant", True),

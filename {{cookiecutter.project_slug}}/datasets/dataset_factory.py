@@ -1,41 +1,38 @@
-"""Maps dataset names to their modules.
+"""Maps dataset names to their modules, and folders of your own data to the converter that reads them.
 
-To add a dataset with code of its own, write ``datasets/<name>.py`` (with
-``get_split`` and, where it has raw data to convert, ``download_and_convert``;
-``python -m datasets.new_dataset --name=<name>`` writes one to fill in) and add
-it to ``datasets_map``. Your own images need no module: a folder of class
-folders, or of Pascal VOC annotations, converted under any other name is read
-back from its ``--dataset_dir``.
+A registered dataset is a module in ``datasets/`` with a ``NAME`` and a
+``get_split`` (and, where it has raw data to convert, ``download_and_convert``;
+``python -m datasets.new_dataset --name=<name>`` writes one to fill in): the
+factory finds it, nothing else needs editing. Your own images need no module:
+a no-code converter (a module with a ``FORMAT``, ``looks_like``, ``convert``
+and ``get_split``; ``image_folder`` for class folders) converts them under any
+other name, and they are read back from their ``--dataset_dir``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from types import ModuleType
 
 import tensorflow as tf
 
-from datasets import (
-    cifar10,
-    converted,
-    flowers,
-    image_folder,
-    mnist,
-    pascal_voc,
-    pascalvoc_2007,
-    pascalvoc_2012,
-    sine,
-)
+import datasets
+from datasets import converted, image_folder
 from datasets.splits import DatasetError, DatasetSplit
+from registry import discover
 
-datasets_map: dict[str, ModuleType] = {
-    "cifar10": cifar10,
-    "flowers": flowers,
-    "mnist": mnist,
-    "pascalvoc_2007": pascalvoc_2007,
-    "pascalvoc_2012": pascalvoc_2012,
-    "sine": sine,
-}
+
+@functools.cache
+def datasets_map() -> dict[str, ModuleType]:
+    """Registered dataset name -> its module."""
+    return {m.NAME: m for m in discover(datasets, "get_split") if hasattr(m, "NAME")}
+
+
+@functools.cache
+def converters() -> dict[str, ModuleType]:
+    """The no-code converters by the ``format`` they write into ``dataset_info.json``."""
+    return {m.FORMAT: m for m in discover(datasets, "looks_like")}
 
 
 def get_dataset_module(name: str) -> ModuleType:
@@ -44,15 +41,14 @@ def get_dataset_module(name: str) -> ModuleType:
     Raises:
       DatasetError: ``name`` is not registered; the message lists the known names.
     """
-    if name not in datasets_map:
+    if name not in datasets_map():
         raise DatasetError(
-            f"unknown dataset {name!r}; known datasets: {', '.join(sorted(datasets_map))}. "
+            f"unknown dataset {name!r}; known datasets: {', '.join(sorted(datasets_map()))}. "
             "Your own images: convert a folder of class folders with download_and_convert_data.py "
             f"--dataset_name={name} --source_dir=IMAGES --dataset_dir=DATA and pass that "
-            "--dataset_dir. Data that needs code: python -m datasets.new_dataset "
-            f"--name={name}, then register it in datasets/dataset_factory.py."
+            f"--dataset_dir. Data that needs code: python -m datasets.new_dataset --name={name}."
         )
-    return datasets_map[name]
+    return datasets_map()[name]
 
 
 def get_dataset(name: str, split_name: str, dataset_dir: str | None) -> DatasetSplit:
@@ -61,8 +57,14 @@ def get_dataset(name: str, split_name: str, dataset_dir: str | None) -> DatasetS
     Registered names use their module; any other name must have been converted
     into ``dataset_dir`` under that name by ``download_and_convert_data.py``.
     """
-    if name not in datasets_map and dataset_dir and _converted_as(name, dataset_dir):
-        return converted.read_split(name, split_name, dataset_dir)
+    if name not in datasets_map() and dataset_dir and _converted_as(name, dataset_dir):
+        written_by = converted.read_dataset_info(name, dataset_dir).get("format", image_folder.FORMAT)
+        if written_by not in converters():
+            raise DatasetError(
+                f"{dataset_dir} holds {written_by!r} records, which this project cannot read (it has "
+                f"converters for {', '.join(sorted(converters()))}); read it with the project that wrote it."
+            )
+        return converters()[written_by].get_split(split_name, dataset_dir, name)
     return get_dataset_module(name).get_split(split_name, dataset_dir)
 
 
@@ -72,6 +74,7 @@ def _converted_as(name: str, dataset_dir: str) -> bool:
     )
 
 
-def converter_for(source_dir: str):
-    """The no-code converter for a folder of your own data: Pascal VOC (detection) or class folders."""
-    return pascal_voc.convert if pascal_voc.is_voc_folder(source_dir) else image_folder.convert
+def converter_for(source_dir: str) -> ModuleType:
+    """The converter for a folder of your own data: the first other than class folders that knows it."""
+    specific = [m for m in converters().values() if m is not image_folder and m.looks_like(source_dir)]
+    return specific[0] if specific else image_folder

@@ -16,7 +16,6 @@ IMAGE_FORMAT = "image/format"
 IMAGE_CLASS_LABEL = "image/class/label"
 IMAGE_HEIGHT = "image/height"
 IMAGE_WIDTH = "image/width"
-IMAGE_FILENAME = "image/filename"
 
 
 def bytes_feature(value: bytes | list[bytes]) -> tf.train.Feature:
@@ -105,70 +104,3 @@ def png_examples(images, labels):
     )
     for png, label in zip(encoded, labels, strict=True):
         yield image_to_tfexample(png, b"png", height, width, int(label)).SerializeToString()
-
-
-# --- Detection: TF-Slim / SSD-Tensorflow keys ------------------------------------------------------
-
-BBOX = "image/object/bbox/"
-DETECTION_BOXES, DETECTION_LABELS, DETECTION_DIFFICULT = "boxes", "labels", "difficult"
-
-
-def detection_to_tfexample(
-    encoded: bytes,
-    image_format: bytes,
-    height: int,
-    width: int,
-    filename: str,
-    boxes: list[tuple[float, float, float, float]],
-    labels: list[int],
-    label_texts: list[str],
-    difficult: list[int],
-    truncated: list[int],
-) -> tf.train.Example:
-    """A detection example: the image and its boxes (yxyx in [0, 1]) with 1-based labels."""
-    ymin, xmin, ymax, xmax = (list(v) for v in zip(*boxes, strict=True)) if boxes else ([], [], [], [])
-    feature = {
-        IMAGE_ENCODED: bytes_feature(encoded),
-        IMAGE_FORMAT: bytes_feature(image_format),
-        IMAGE_HEIGHT: int64_feature(height),
-        IMAGE_WIDTH: int64_feature(width),
-        IMAGE_FILENAME: bytes_feature(filename.encode()),
-        BBOX + "ymin": float_feature(ymin),
-        BBOX + "xmin": float_feature(xmin),
-        BBOX + "ymax": float_feature(ymax),
-        BBOX + "xmax": float_feature(xmax),
-        BBOX + "label": int64_feature(list(labels)),
-        BBOX + "label_text": bytes_feature([t.encode() for t in label_texts]),
-        BBOX + "difficult": int64_feature(list(difficult)),
-        BBOX + "truncated": int64_feature(list(truncated)),
-    }
-    return tf.train.Example(features=tf.train.Features(feature=feature))
-
-
-def detection_decoder(image_shape: tuple[int | None, ...]) -> Callable:
-    """Returns ``decode(serialized) -> (uint8 image [H, W, 3], label)`` for detection records.
-
-    The label is ``{"boxes" [N, 4], "labels" [N], "difficult" [N], "size" [2]}``.
-    """
-    features = {
-        IMAGE_ENCODED: tf.io.FixedLenFeature([], tf.string),
-        IMAGE_HEIGHT: tf.io.FixedLenFeature([], tf.int64),
-        IMAGE_WIDTH: tf.io.FixedLenFeature([], tf.int64),
-        **{BBOX + k: tf.io.VarLenFeature(tf.float32) for k in ("ymin", "xmin", "ymax", "xmax")},
-        BBOX + "label": tf.io.VarLenFeature(tf.int64),
-        BBOX + "difficult": tf.io.VarLenFeature(tf.int64),
-    }
-
-    def decode(serialized):
-        parsed = tf.io.parse_single_example(serialized, features)
-        image = decode_image(parsed[IMAGE_ENCODED], image_shape[-1])
-        image.set_shape(image_shape)
-        coordinates = [tf.sparse.to_dense(parsed[BBOX + k]) for k in ("ymin", "xmin", "ymax", "xmax")]
-        return image, {
-            DETECTION_BOXES: tf.stack(coordinates, axis=1),
-            DETECTION_LABELS: tf.sparse.to_dense(parsed[BBOX + "label"]),
-            DETECTION_DIFFICULT: tf.sparse.to_dense(parsed[BBOX + "difficult"]),
-            "size": tf.stack([parsed[IMAGE_HEIGHT], parsed[IMAGE_WIDTH]]),
-        }
-
-    return decode

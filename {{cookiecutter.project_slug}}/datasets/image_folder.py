@@ -52,6 +52,11 @@ def get_split(split_name: str, dataset_dir: str | None, dataset_name: str) -> Da
     return converted.read_split(dataset_name, split_name, dataset_dir)
 
 
+def looks_like(source_dir: str) -> bool:
+    """Any folder may hold class folders; ``scan`` says what is wrong with one that does not."""
+    return os.path.isdir(source_dir)
+
+
 def scan(source_dir: str, validation_fraction: float = 0.1, seed: int = 0) -> Source:
     """Finds the classes and images of a source folder and splits them.
 

@@ -123,7 +123,7 @@ def _fits_in_memory(split: DatasetSplit, num_samples: int) -> bool:
 def eval_dataset(split: DatasetSplit, example_fn: EvalExampleFn, batch_size: int) -> tf.data.Dataset:
     """Every example of the split once, in order; the last batch may be smaller.
 
-    Labels of varying length (detection's boxes) are padded to the longest in
+    Labels of varying length (a list of objects per image) are padded to the longest in
     their batch.
     """
 

@@ -1,12 +1,12 @@
-"""Writes a new dataset module to fill in, and registers it.
+"""Writes a new dataset module to fill in.
 
     python -m datasets.new_dataset --name=my_images
 
-creates ``datasets/my_images.py`` and adds it to ``datasets_map`` in
-``datasets/dataset_factory.py``. The module converts a folder of class folders
-as it is; edit it where your data needs more (other label sources, extra
-features, a download). Needs no TensorFlow, so the project template's hook
-can run it too.
+creates ``datasets/my_images.py``; the dataset factory finds it by its
+``NAME``, so nothing else needs editing. The module converts a folder of
+class folders as it is; edit it where your data needs more (other label
+sources, extra features, a download). Needs no TensorFlow, so the project
+template's hook can run it too.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import string
 import sys
 
 DATASETS_DIR = os.path.dirname(os.path.abspath(__file__))
-FACTORY = os.path.join(DATASETS_DIR, "dataset_factory.py")
 
 # string.Template ($name), not str.format: the text is full of braces, and
 # this file is itself rendered by cookiecutter, which must not see double braces.
@@ -39,8 +38,6 @@ image and its class.
 
 from __future__ import annotations
 
-import dataclasses
-
 import tensorflow as tf
 
 from datasets import dataset_utils, image_folder
@@ -50,8 +47,7 @@ NAME = "${name}"
 
 def get_split(split_name: str, dataset_dir: str | None) -> dataset_utils.DatasetSplit:
     """Describes a split of the converted data; sizes and classes come from dataset_info.json."""
-    split = dataset_utils.read_split(NAME, split_name, dataset_dir)
-    return dataclasses.replace(split, decode=decode(split.image_shape))
+    return dataset_utils.read_split(NAME, split_name, dataset_dir, decoder=decode)
 
 
 def decode(image_shape: tuple[int, ...]):
@@ -118,38 +114,12 @@ def check_name(name: str) -> None:
 
 
 def create(name: str) -> str:
-    """Writes ``datasets/<name>.py`` and registers it; returns the module's path."""
+    """Writes ``datasets/<name>.py``; returns its path."""
     check_name(name)
-    with open(FACTORY, encoding="utf-8") as f:
-        factory = f.read()
-    factory = _register(factory, name)
     path = os.path.join(DATASETS_DIR, f"{name}.py")
-    title = name.replace("_", " ").capitalize()
     with open(path, "w", encoding="utf-8") as f:
-        f.write(MODULE.substitute(name=name, title=title))
-    with open(FACTORY, "w", encoding="utf-8") as f:
-        f.write(factory)
+        f.write(MODULE.substitute(name=name, title=name.replace("_", " ").capitalize()))
     return path
-
-
-def _register(factory: str, name: str) -> str:
-    """Adds ``name`` to the ``from datasets import`` line(s) and to ``datasets_map``.
-
-    The import is written one module a line, with a trailing comma, which ruff keeps as it is.
-    """
-    imports = re.search(r"^from datasets import (\(\n[\w,\s]+?\)|[\w, ]+)$", factory, flags=re.MULTILINE)
-    registry = re.search(r"^datasets_map: dict\[str, ModuleType\] = \{\n(.*?)^\}", factory, re.M | re.S)
-    if not imports or not registry:
-        raise ValueError(
-            f"cannot find the import line and datasets_map in {FACTORY}; register by hand: "
-            f'import {name} and add "{name}": {name}, to datasets_map'
-        )
-    found = re.sub(r"[()\s]", "", imports.group(1)).split(",")
-    modules = sorted({*(m for m in found if m), name})
-    entries = registry.group(1) + f'    "{name}": {name},\n'
-    factory = factory[: registry.start(1)] + entries + factory[registry.end(1) :]
-    listed = "(\n" + "".join(f"    {m},\n" for m in modules) + ")"
-    return factory[: imports.start(1)] + listed + factory[imports.end(1) :]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(f"Wrote {path} and registered {args.name!r} in datasets/dataset_factory.py.")
+    print(f"Wrote {path}: dataset {args.name!r} is registered by its NAME.")
     print(
         f"Next: python download_and_convert_data.py --dataset_name={args.name} "
         "--source_dir=IMAGES --dataset_dir=DATA"

@@ -28,9 +28,9 @@ import xml.etree.ElementTree as ElementTree
 import numpy as np
 import tensorflow as tf
 
-from datasets import converted, example_codec
+from datasets import converted, detection_codec, example_codec
 from datasets.splits import DatasetError, DatasetSplit
-from tasks import detection
+from tasks.box_ops import DETECTION
 
 FORMAT = "pascal_voc"
 IMAGE_SETS = ("train", "val", "trainval", "test")
@@ -51,7 +51,7 @@ class Annotation:
     truncated: list[int]
 
 
-def is_voc_folder(path: str) -> bool:
+def looks_like(path: str) -> bool:
     return os.path.isdir(os.path.join(path, "Annotations"))
 
 
@@ -80,7 +80,8 @@ def parse(path: str) -> Annotation:
 
 
 def get_split(split_name: str, dataset_dir: str | None, dataset_name: str) -> DatasetSplit:
-    return converted.read_split(dataset_name, split_name, dataset_dir)
+    """Describes a split of a VOC folder converted by ``convert`` into ``dataset_dir``."""
+    return converted.read_split(dataset_name, split_name, dataset_dir, detection_codec.decoder)
 
 
 def convert(
@@ -134,7 +135,7 @@ def convert(
     info = writer.finish(
         {k + 1: name for k, name in enumerate(names)},
         {
-            "task": detection.NAME,
+            "task": DETECTION,
             "format": FORMAT,
             "num_classes": len(names),
             "image_shape": [None, None, 3],
@@ -257,7 +258,7 @@ def _records(pool, source_dir, annotations, names, split_name, counts, strict, s
                 truncated.append(cut)
                 counts.add(split_name, name)
             filename = annotation.filename or f"{annotation.name}.jpg"
-            yield example_codec.detection_to_tfexample(
+            yield detection_codec.to_tfexample(
                 encoded, b"jpeg", height, width, filename, boxes, labels, texts, difficult, truncated
             ).SerializeToString()
 

@@ -10,7 +10,7 @@ SSD-Tensorflow's order (aeroplane ... tvmonitor).
 
 from __future__ import annotations
 
-from datasets import converted, voc_releases
+from datasets import converted, detection_codec, voc_releases
 from datasets.splits import DatasetSplit
 
 NAME = "pascalvoc_2012"
@@ -21,7 +21,7 @@ ARCHIVES = {"VOCtrainval_11-May-2012.tar": "6cd6e144f989b92b3379bac3b3de84fd"}
 
 def get_split(split_name: str, dataset_dir: str | None) -> DatasetSplit:
     """Describes a split of the converted VOC2012 data in ``dataset_dir``."""
-    return converted.read_split(NAME, split_name, dataset_dir)
+    return converted.read_split(NAME, split_name, dataset_dir, detection_codec.decoder)
 
 
 def download_and_convert(

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from datasets.splits import DatasetError, DatasetSplit
-from tasks import regression
+from tasks import names
 
 NAME = "sine"
 SPLITS_TO_SIZES = {"train": 10_000, "test": 1_000}
@@ -40,7 +40,7 @@ def get_split(split_name: str, dataset_dir: str | None = None) -> DatasetSplit:
         dataset_name=NAME,
         split_name=split_name,
         num_samples=len(x),
-        task=regression.NAME,
+        task=names.REGRESSION,
         num_classes=1,
         labels_to_names={},
         image_shape=(1,),

@@ -22,16 +22,15 @@ class DatasetSplit:
       dataset_name: The dataset's registry name.
       split_name: e.g. ``train`` or ``test``.
       num_samples: Number of examples in the split.
-      task: A name in ``tasks.tasks_factory`` (classification, regression, detection).
-      num_classes: Number of classes (detection: object classes, background
-        not counted; regression: number of outputs).
+      task: A name in ``tasks.tasks_factory`` (e.g. classification, regression).
+      num_classes: Number of classes (or outputs, for regression).
       labels_to_names: Class id to class name (empty for regression).
       image_shape: ``(height, width, channels)`` of the stored images (height
         and width None when they differ), or the feature shape for data that
         are not images (``(1,)`` for sine).
       records: Returns the split's undecoded records, always in the same order.
       decode: Maps one record to ``(image, label)``; the label's structure is
-        the task's (a class id, a vector, or a dict of boxes and labels).
+        the task's (e.g. a class id, or a vector).
       files: The TFRecord files behind ``records`` (empty for in-memory data).
       info: The dataset's ``dataset_info.json``, where it has one.
       mirror_invariant: Whether an image's mirror image has the same label

@@ -1,1 +1,1 @@
-"""Deployment: how TensorFlow starts, where a model runs, how it is saved and restored."""
+"""Deployment: what a run is (its record), how its parts are built, where it is placed, how it is saved."""

@@ -3,7 +3,7 @@
 Every checkpoint ``train.py`` writes holds, beside the net, the optimizer and
 the step, a ``config`` string: the run record (``run_config.RunConfig``) of
 the run that made it. ``eval.py``, ``infer.py`` and ``export.py`` rebuild the
-net from that alone.
+net from that alone (``assembly.load_net``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from deployment.run_config import CheckpointError, RunConfig
 
 __all__ = [
     "CheckpointError",
-    "load_net",
     "read_config",
     "resolve_checkpoint",
     "restore",
@@ -94,19 +93,6 @@ def weights_checkpoint(net: keras.Model, config: RunConfig) -> tf.train.Checkpoi
     if config.moving_average_decay:
         return tf.train.Checkpoint(ema_model=net)
     return tf.train.Checkpoint(model=net)
-
-
-def load_net(checkpoint_path: str) -> tuple[keras.Model, RunConfig, str]:
-    """Rebuilds the net of a checkpoint (file or directory) and restores its weights.
-
-    Returns:
-      ``(net, config, resolved_path)``; ``config.step`` is the checkpoint's step.
-    """
-    path = resolve_checkpoint(checkpoint_path)
-    config = read_config(path)
-    net = config.build_net()
-    restore(weights_checkpoint(net, config), path, config, partial=True)
-    return net, config, path
 
 
 def random_states(net: keras.Model) -> list[tf.Variable]:

@@ -16,7 +16,6 @@ is per replica; the global batch is ``batch_size * num_replicas_in_sync``.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -25,23 +24,8 @@ import tempfile
 
 import tensorflow as tf
 
-from deployment import cluster_env
+from deployment.run_config import DeploymentConfig
 from errors import UserError
-
-
-@dataclasses.dataclass(frozen=True)
-class DeploymentConfig:
-    """How to place the model.
-
-    Attributes:
-      num_clones: Copies of the model on this machine, one per device.
-      clone_on_cpu: Put the copies on logical CPU devices even if GPUs exist.
-      tpu: A TPU name or address for TPUStrategy (``local`` for a TPU VM).
-    """
-
-    num_clones: int = 1
-    clone_on_cpu: bool = False
-    tpu: str | None = None
 
 
 class DeploymentError(UserError):
@@ -51,14 +35,9 @@ class DeploymentError(UserError):
 def cluster_from_env() -> dict | None:
     """The cluster described by ``TF_CONFIG``, or None when it names at most one task.
 
-    A cluster described by the variables of ``cluster_env`` (a Kubernetes
-    Indexed Job) is turned into ``TF_CONFIG`` first.
-
     Raises:
       DeploymentError: ``TF_CONFIG`` is not JSON of TensorFlow's form.
-      UserError: the cluster's variables are only partly set.
     """
-    cluster_env.apply()
     text = os.environ.get("TF_CONFIG")
     if not text:
         return None

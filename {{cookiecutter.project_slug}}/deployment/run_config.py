@@ -1,28 +1,24 @@
 """The run record: what a training run is, written into every checkpoint and beside it as JSON.
 
-``RunConfig`` answers what every consumer needs (class names, input shape,
-preprocessing for training or eval, the net itself, the task), so eval.py,
-infer.py and export.py rebuild everything from a checkpoint alone, and a
-resumed run can tell which of its settings changed.
+Plain data at the bottom of the project: it imports no net, task or dataset
+(``deployment/assembly.py`` builds those from it), so anything can read it.
+Every setting train.py takes is a typed field here, grouped by what uses it,
+and the flag of a setting has the field's name (``--train_image_size`` for
+``image_size`` is the one exception, as in TF-Slim). eval.py, infer.py and
+export.py rebuild a run from a checkpoint's record alone, and a resumed run
+can tell which of its settings changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-from collections.abc import Callable, Mapping
-
-import tensorflow as tf
-from tensorflow import keras
+from collections.abc import Mapping
 
 from errors import UserError
-from nets import nets_factory
-from preprocessing import preprocessing_factory
-from tasks import tasks_factory
-from tasks.task_spec import TaskSpec
 
-FORMAT = "slim-template run record 1"
+FORMAT = "slim-template run record 2"
+_OLD_FORMAT = "slim-template run record 1"  # flags kept as a raw dict; still read
 
 
 class CheckpointError(UserError):
@@ -31,7 +27,7 @@ class CheckpointError(UserError):
 
 @dataclasses.dataclass(frozen=True)
 class OptimizerSettings:
-    """The optimizer, its settings and the learning-rate schedule (train.py's flag names).
+    """The optimizer, its settings and the learning-rate schedule.
 
     Schedules count in epochs of the training split, as in TF-Slim, and may
     start with a linear warm-up.
@@ -60,24 +56,79 @@ class OptimizerSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class LoopSettings:
+    """Where a run writes, how long it trains, how often it logs and saves."""
+
+    train_dir: str = "checkpoints/run"
+    summary_dir: str | None = None  # None: train_dir
+    max_number_of_steps: int | None = None  # None: until interrupted
+    log_every_n_steps: int = 10
+    save_interval_secs: float = 600.0
+    keep_checkpoint_max: int = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidationSettings:
+    """Evaluation inside the training loop, the best checkpoint and early stopping."""
+
+    eval_every_n_steps: int | None = None  # None: never
+    validation_split_name: str | None = None  # None: validation, val or test, the first there is
+    keep_best_by: str | None = None  # None: the task's main metric
+    early_stopping_patience: int | None = None
+    validation_batch_size: int = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class WarmStartSettings:
+    """Where a new run takes its first weights from (TF-Slim's fine-tuning flags)."""
+
+    checkpoint_path: str | None = None
+    checkpoint_exclude_scopes: str | None = None
+    ignore_missing_vars: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class DeploymentConfig:
+    """How to place the model.
+
+    Attributes:
+      num_clones: Copies of the model on this machine, one per device.
+      clone_on_cpu: Put the copies on logical CPU devices even if GPUs exist.
+      tpu: A TPU name or address for TPUStrategy (``local`` for a TPU VM).
+    """
+
+    num_clones: int = 1
+    clone_on_cpu: bool = False
+    tpu: str | None = None
+
+
+SECTIONS = {
+    "optimizer": OptimizerSettings,
+    "loop": LoopSettings,
+    "validation": ValidationSettings,
+    "warm_start": WarmStartSettings,
+    "deployment": DeploymentConfig,
+}
+
+
+@dataclasses.dataclass(frozen=True)
 class RunConfig:
     """One training run (frozen: derive a changed one with ``dataclasses.replace``).
 
     Attributes:
       model_name, dataset_name, dataset_dir, dataset_split_name: What trained on what.
       task: The task's registry name (from the dataset).
-      num_classes: Classes (detection: object classes; regression: outputs).
+      num_classes: Classes (or outputs, for regression).
       labels_to_names: Class id to name.
       image_shape: The stored images' shape, or the feature shape.
       image_size: The net's input height and width (None: feature vectors).
       preprocessing_name: Name in ``preprocessing_factory``.
-      optimizer: Optimizer and learning-rate schedule.
       weight_decay, batch_norm_decay, moving_average_decay, mixed_precision,
       pretrained, seed, batch_size, trainable_scopes, random_flip: As the
-      train.py flags of those names.
-      task_options: The task's own settings (e.g. detection's thresholds).
-      flags: Every train.py flag as given, so the run can be started again
-        (``train.py --config=<train_dir>/train_config.json``).
+        train.py flags of those names.
+      task_options: The task's own settings.
+      optimizer, loop, validation, warm_start, deployment: The settings of
+        each of those.
       step: The checkpoint's global step (0 before training).
     """
 
@@ -91,7 +142,6 @@ class RunConfig:
     image_shape: tuple
     image_size: int | None
     preprocessing_name: str
-    optimizer: OptimizerSettings = OptimizerSettings()
     weight_decay: float = 0.0
     batch_norm_decay: float | None = None
     moving_average_decay: float | None = None
@@ -102,18 +152,12 @@ class RunConfig:
     trainable_scopes: str | None = None
     random_flip: bool = True
     task_options: Mapping = dataclasses.field(default_factory=dict)
-    flags: Mapping = dataclasses.field(default_factory=dict)
+    optimizer: OptimizerSettings = OptimizerSettings()
+    loop: LoopSettings = LoopSettings()
+    validation: ValidationSettings = ValidationSettings()
+    warm_start: WarmStartSettings = WarmStartSettings()
+    deployment: DeploymentConfig = DeploymentConfig()
     step: int = 0
-
-    # --- What consumers ask ---------------------------------------------------------
-
-    @property
-    def net_spec(self) -> nets_factory.NetSpec:
-        return nets_factory.get_net_spec(self.model_name)
-
-    @property
-    def task_spec(self) -> TaskSpec:
-        return tasks_factory.get_task(self.task)
 
     @property
     def input_shape(self) -> tuple:
@@ -126,28 +170,6 @@ class RunConfig:
     def class_names(self) -> list[str]:
         return [self.labels_to_names[k] for k in sorted(self.labels_to_names)]
 
-    def preprocess(self, is_training: bool) -> Callable[..., tf.Tensor]:
-        """``fn(image, seed=None)``: the run's preprocessing at the net's input size."""
-        fn = preprocessing_factory.get_preprocessing(self.preprocessing_name, is_training=is_training)
-        if is_training:
-            fn = functools.partial(fn, random_flip=self.random_flip)
-        if not self.image_size:
-            return fn
-        return functools.partial(fn, output_height=self.image_size, output_width=self.image_size)
-
-    def build_net(self, weights: str | None = None) -> keras.Model:
-        """Builds the net with its variables (``weights``: e.g. "imagenet" to start from)."""
-        options = {"weights": weights} if weights else {}
-        try:
-            net = nets_factory.get_network(self.model_name, self.num_classes, self.weight_decay, **options)
-        except (ValueError, UserError) as e:  # e.g. --pretrained for a net with no published weights
-            raise CheckpointError(f"cannot start {self.model_name!r} from {weights!r} weights: {e}") from e
-        net(tf.zeros((1, *self.input_shape)), training=False)  # creates the layers and variables
-        if self.batch_norm_decay is not None:
-            set_batch_norm_decay(net, self.batch_norm_decay)
-        check_checkpointable(net)
-        return net
-
     # --- Stored form --------------------------------------------------------------------
 
     def to_json(self) -> str:
@@ -159,42 +181,20 @@ class RunConfig:
     @classmethod
     def from_json(cls, text: str, step: int = 0) -> RunConfig:
         record = json.loads(text)
-        if record.pop("format", None) != FORMAT:
+        kind = record.pop("format", None)
+        if kind == _OLD_FORMAT:
+            flags = record.pop("flags", {})
+            for name, section in SECTIONS.items():
+                if name != "optimizer":
+                    known = {f.name for f in dataclasses.fields(section)}
+                    record[name] = {k: v for k, v in flags.items() if k in known and v is not None}
+        elif kind != FORMAT:
             raise CheckpointError("the run record is not one this project's train.py wrote")
         record["labels_to_names"] = {int(k): v for k, v in record["labels_to_names"].items()}
         record["image_shape"] = tuple(record["image_shape"])
-        record["optimizer"] = OptimizerSettings(**record["optimizer"])
+        for name, section in SECTIONS.items():
+            record[name] = section(**record.get(name, {}))
         return cls(**record, step=step)
-
-
-def set_batch_norm_decay(net: keras.Model, decay: float) -> None:
-    """Sets the moving-average decay (Keras' momentum) of every batch-norm layer in the net.
-
-    Inference uses the moving statistics. Keras' keras.applications nets keep
-    them with momentum 0.99 or 0.999; after a few hundred steps (a short run,
-    a fine-tuning) 0.999 leaves them mostly at their initial values, and a net
-    that trains well predicts one class in eval, infer and export.
-    """
-    for layer in net._flatten_layers(include_self=False):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.momentum = decay
-
-
-def check_checkpointable(net: keras.Model) -> None:
-    """Fails if some of the net's variables would be left out of its checkpoints.
-
-    tf.train.Checkpoint saves what it reaches through object attributes; under
-    Keras 3 a layer kept only in a Python list or dict is not reached, and its
-    weights would silently restore as fresh random values.
-    """
-    reached = {id(obj) for obj in tf.train.TrackableView(net).descendants()}
-    lost = [w.path for w in net.weights if id(w) not in reached]
-    if lost:
-        raise CheckpointError(
-            f"net {net.name!r} has variables a checkpoint would not save: {', '.join(lost)}. "
-            "Assign each layer to its own attribute (layers kept in a list or dict are "
-            "not tracked by tf.train.Checkpoint)."
-        )
 
 
 # --- Resuming: which settings a run keeps, and which a resumed run may change ----------------
@@ -216,7 +216,15 @@ FIXED_ON_RESUME = {
 }
 # May change on resume and are applied (the new value is recorded in the checkpoints that
 # follow): the optimizer's settings but its name, the schedule, weight and batch-norm
-# decay, the task's settings, the batch size, the dataset's folder, the loop's flags.
+# decay, the task's settings, the batch size, the dataset's folder, the loop's settings.
+CHANGEABLE_ON_RESUME = (
+    "weight_decay",
+    "batch_norm_decay",
+    "moving_average_decay",
+    "batch_size",
+    "dataset_dir",
+    "random_flip",
+)
 
 
 def resume_changes(stored: RunConfig, new: RunConfig, train_dir: str) -> list[str]:
@@ -229,13 +237,8 @@ def resume_changes(stored: RunConfig, new: RunConfig, train_dir: str) -> list[st
     fixed = [(flag, getattr(stored, f), getattr(new, f)) for f, flag in FIXED_ON_RESUME.items()]
     fixed.append(("--optimizer", stored.optimizer.optimizer, new.optimizer.optimizer))
     fixed.append(("--dataset_dir (its images' channels)", stored.input_shape, new.input_shape))
-    fixed.append(
-        (
-            "--moving_average_decay (on or off)",
-            bool(stored.moving_average_decay),
-            bool(new.moving_average_decay),
-        )
-    )
+    fixed.append(("--moving_average_decay (on or off)", bool(stored.moving_average_decay),
+                  bool(new.moving_average_decay)))  # fmt: skip
     for flag, old, value in fixed:
         if old != value:
             raise CheckpointError(
@@ -245,15 +248,7 @@ def resume_changes(stored: RunConfig, new: RunConfig, train_dir: str) -> list[st
             )
     pairs = [(f"--{f.name}", getattr(stored.optimizer, f.name), getattr(new.optimizer, f.name))
              for f in dataclasses.fields(OptimizerSettings) if f.name != "optimizer"]  # fmt: skip
-    for name in (
-        "weight_decay",
-        "batch_norm_decay",
-        "moving_average_decay",
-        "batch_size",
-        "dataset_dir",
-        "random_flip",
-    ):
-        pairs.append((f"--{name}", getattr(stored, name), getattr(new, name)))
+    pairs += [(f"--{name}", getattr(stored, name), getattr(new, name)) for name in CHANGEABLE_ON_RESUME]
     for name in sorted(set(stored.task_options) | set(new.task_options)):
         pairs.append((f"--{name}", stored.task_options.get(name), new.task_options.get(name)))
     return [f"{flag}: {_show(old)} -> {_show(value)}" for flag, old, value in pairs if old != value]

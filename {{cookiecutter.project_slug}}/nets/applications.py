@@ -1,4 +1,4 @@
-"""Nets that keras.applications already provides, wrapped to this project's contract.
+"""The wrapper that turns a keras.applications model into a net of this project's contract.
 
 The application (without its top, ``weights=None`` unless asked) is built on
 the first call at the images' shape, so it has no input layer of its own to
@@ -10,7 +10,6 @@ the images must have 3 channels). Weight decay is put on every kernel.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import tensorflow as tf
@@ -72,31 +71,6 @@ class ApplicationNet(keras.Model):
         return logits, end_points
 
 
-def he_normal_convs(base: keras.Model) -> None:
-    """Keras starts VGG Glorot-uniform; with 16 or 19 ReLU layers and no batch norm the signal all
-    but vanishes and training sits at chance (0.22 after 500 steps on digits). He-normal keeps it."""
-    for layer in base.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            layer.kernel.assign(keras.initializers.HeNormal()(layer.kernel.shape))
-
-
-def zero_residual_branches(base: keras.Model) -> None:
-    """Every residual block starts as the identity (Goyal et al. 2017, "zero-init residual").
-
-    The last batch norm's scale of each block (ResNet v1) or the last convolution (v2, whose
-    blocks end in a convolution) starts at zero, so a deep net from scratch starts as a shallow
-    one; the branch learns from the first step. Without it ResNet v1 101 and 152 learn far
-    slower than v1 50 in a short run.
-    """
-    for layer in base.layers:
-        if re.fullmatch(r"conv\d_block\d+_3_bn", layer.name):
-            layer.gamma.assign(tf.zeros_like(layer.gamma))
-        elif re.fullmatch(r"conv\d_block\d+_3_conv", layer.name) and not any(
-            other.name == layer.name[: -len("conv")] + "bn" for other in base.layers
-        ):
-            layer.kernel.assign(tf.zeros_like(layer.kernel))
-
-
 def builder(application, end_point_layers, default_name, dropout_keep_prob=0.8, scratch_init=None):
     """A ``builder(num_classes, weight_decay, weights=None)`` for the nets factory."""
 
@@ -115,40 +89,3 @@ def builder(application, end_point_layers, default_name, dropout_keep_prob=0.8, 
         )
 
     return build
-
-
-_RESNET_BLOCKS = ("conv2_block3_out", "conv3_block4_out")
-_RESNET_V2_BLOCKS = ("conv2_block3_out", "conv3_block4_out")
-
-_VGG_BLOCKS = ("block3_pool", "block4_pool", "block5_pool")
-
-vgg_16 = builder(keras.applications.VGG16, _VGG_BLOCKS, "vgg_16", 0.5, he_normal_convs)
-vgg_19 = builder(keras.applications.VGG19, _VGG_BLOCKS, "vgg_19", 0.5, he_normal_convs)
-inception_v3 = builder(keras.applications.InceptionV3, ("mixed2", "mixed7", "mixed10"), "InceptionV3")
-
-
-def _resnet(application, end_point_layers, name):
-    return builder(application, end_point_layers, name, scratch_init=zero_residual_branches)
-
-
-resnet_v1_50 = _resnet(keras.applications.ResNet50, _RESNET_BLOCKS + ("conv5_block3_out",), "resnet_v1_50")
-resnet_v1_101 = _resnet(keras.applications.ResNet101, _RESNET_BLOCKS + ("conv5_block3_out",), "resnet_v1_101")
-resnet_v1_152 = _resnet(
-    keras.applications.ResNet152,
-    ("conv2_block3_out", "conv3_block8_out", "conv5_block3_out"),
-    "resnet_v1_152",
-)
-resnet_v2_50 = _resnet(keras.applications.ResNet50V2, _RESNET_V2_BLOCKS + ("post_relu",), "resnet_v2_50")
-resnet_v2_101 = _resnet(keras.applications.ResNet101V2, _RESNET_V2_BLOCKS + ("post_relu",), "resnet_v2_101")
-resnet_v2_152 = _resnet(
-    keras.applications.ResNet152V2, ("conv2_block3_out", "conv3_block8_out", "post_relu"), "resnet_v2_152"
-)
-mobilenet_v1 = builder(
-    keras.applications.MobileNet,
-    ("conv_pw_5_relu", "conv_pw_11_relu", "conv_pw_13_relu"),
-    "MobilenetV1",
-    0.999,
-)
-mobilenet_v2 = builder(
-    keras.applications.MobileNetV2, ("block_5_add", "block_12_add", "out_relu"), "MobilenetV2", 0.8
-)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
+from nets import recipes
+from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
 
 
@@ -68,3 +70,6 @@ class CifarNet(keras.Model):
         logits = end_points["Logits"] = self.logits(net)
         end_points["Predictions"] = tf.nn.softmax(logits)
         return logits, end_points
+
+
+NETS = {"cifarnet": NetSpec(CifarNet, 32, "cifarnet", recipe=recipes.SGD)}

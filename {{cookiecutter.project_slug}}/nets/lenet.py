@@ -9,6 +9,8 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
+from nets import recipes
+from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
 
 
@@ -64,3 +66,6 @@ class LeNet(keras.Model):
         logits = end_points["Logits"] = self.logits(net)
         end_points["Predictions"] = tf.nn.softmax(logits)
         return logits, end_points
+
+
+NETS = {"lenet": NetSpec(LeNet, 28, "lenet", recipe=recipes.SGD)}

@@ -34,7 +34,7 @@ def describe(model_name: str, num_classes: int, image_size: int | None = None, c
 
 def main(argv: list[str] | None = None) -> int:
     parser = flags.make_parser("Print a net's structure.")
-    parser.add_argument("--model_name", required=True, choices=sorted(nets_factory.networks_map))
+    parser.add_argument("--model_name", required=True, choices=list(nets_factory.networks_map()))
     parser.add_argument("--num_classes", type=flags.non_negative_int, default=10)
     parser.add_argument("--image_size", type=flags.positive_int, default=None, help="Default: the net's own.")
     parser.add_argument(

@@ -16,7 +16,9 @@ import math
 import tensorflow as tf
 from tensorflow import keras
 
+from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
+from tasks import names
 
 
 class Regression(keras.Model):
@@ -67,3 +69,10 @@ class Regression(keras.Model):
             net = end_points[layer_name] = getattr(self, layer_name)(net)
         predictions = end_points["prediction"] = self.prediction(net)
         return predictions, end_points
+
+
+NETS = {
+    "regression": NetSpec(
+        Regression, None, "identity", names.REGRESSION, recipe={"optimizer": "adam", "learning_rate": 0.003}
+    )
+}

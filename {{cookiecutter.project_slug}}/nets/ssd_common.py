@@ -3,7 +3,7 @@
 An SSD net returns ``(outputs, end_points)`` like every net here; its
 outputs are ``{"class_logits": [B, A, C + 1], "box_encodings": [B, A, 4]}``
 over the A anchors of its record (background is class 0), in the order
-``tasks.box_utils.generate_anchors`` lists them: feature map by feature map,
+``tasks.box_ops.generate_anchors`` lists them: feature map by feature map,
 row-major location, anchor shape.
 """
 
@@ -12,8 +12,11 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
+from nets import recipes
 from nets.regularizers import l2_regularizer
-from tasks.box_utils import AnchorSpec
+from tasks.box_ops import AnchorSpec
+
+RECIPE = {**recipes.ADAM, "warmup_epochs": 1.0}
 
 
 class Heads(keras.layers.Layer):

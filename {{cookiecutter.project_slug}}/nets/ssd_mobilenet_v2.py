@@ -11,9 +11,10 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
+from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
-from nets.ssd_common import Heads, conv_bn, halvings
-from tasks.box_utils import AnchorSpec, ssd_layers
+from nets.ssd_common import RECIPE, Heads, conv_bn, halvings
+from tasks.box_ops import DETECTION, AnchorSpec, ssd_layers
 
 _WIDE = (2.0, 0.5, 3.0, 1.0 / 3.0)
 _EXTRAS = ((256, 512), (128, 256), (128, 256), (64, 128))
@@ -72,3 +73,6 @@ class SSDMobileNetV2(keras.Model):
         outputs = self.heads(features)
         end_points.update(outputs)
         return outputs, end_points
+
+
+NETS = {"ssd_mobilenet_v2": NetSpec(SSDMobileNetV2, 300, "ssd", DETECTION, RECIPE, anchors=ANCHORS)}

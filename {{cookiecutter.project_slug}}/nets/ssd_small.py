@@ -13,8 +13,9 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
-from nets.ssd_common import Heads, conv_bn, halvings
-from tasks.box_utils import AnchorLayer, AnchorSpec
+from nets.net_spec import NetSpec
+from nets.ssd_common import RECIPE, Heads, conv_bn, halvings
+from tasks.box_ops import DETECTION, AnchorLayer, AnchorSpec
 
 _WIDE = (2.0, 0.5, 3.0, 1.0 / 3.0)
 _STAGES = (
@@ -71,3 +72,6 @@ class SSDSmall(keras.Model):
         outputs = self.heads(features)
         end_points.update(outputs)
         return outputs, end_points
+
+
+NETS = {"ssd_small": NetSpec(SSDSmall, 300, "ssd", DETECTION, RECIPE, anchors=ANCHORS)}

@@ -13,9 +13,10 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
+from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
-from nets.ssd_common import Heads, halvings
-from tasks.box_utils import AnchorLayer, AnchorSpec
+from nets.ssd_common import RECIPE, Heads, halvings
+from tasks.box_ops import DETECTION, AnchorLayer, AnchorSpec
 
 _VGG = (("block1", 64, 2), ("block2", 128, 2), ("block3", 256, 3), ("block4", 512, 3), ("block5", 512, 3))
 _WIDE = (2.0, 0.5, 3.0, 1.0 / 3.0)
@@ -123,3 +124,10 @@ def ssd_vgg_300(num_classes: int = 20, weight_decay: float = 0.0, weights: str |
         for layer_name in net.vgg:
             getattr(net, layer_name).set_weights(source.get_layer(layer_name).get_weights())
     return net
+
+
+NETS = {
+    "ssd_vgg_300": NetSpec(
+        ssd_vgg_300, 300, "ssd_vgg", DETECTION, {**RECIPE, "learning_rate": 0.0001}, anchors=ANCHORS
+    )
+}

@@ -43,3 +43,6 @@ def preprocess_image(
         image = tf.image.stateless_random_contrast(image, lower=0.2, upper=1.8, seed=contrast)
     image.set_shape([output_height, output_width, image.shape[-1]])
     return tf.image.per_image_standardization(image)
+
+
+PREPROCESSING = {"cifarnet": preprocess_image}

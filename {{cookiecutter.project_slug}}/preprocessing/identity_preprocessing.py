@@ -16,3 +16,6 @@ def preprocess_image(
     """Returns ``image`` as float32; the other arguments keep the common signature."""
     del output_height, output_width, is_training, seed, random_flip
     return tf.cast(image, tf.float32)
+
+
+PREPROCESSING = {"identity": preprocess_image}

@@ -1,6 +1,6 @@
 """Inception preprocessing (TF-Slim's): distorted crop and colour at training, central crop at eval.
 
-Output pixels are scaled to [-1, 1]. Also the default for ResNet v2 and the MobileNets.
+Output pixels are scaled to [-1, 1]. Also the default for the MobileNets.
 
 One change from TF-Slim, measured: its crops keep as little as 5% of the
 image, which suits 100 epochs of ImageNet but not the short runs and
@@ -83,3 +83,6 @@ def preprocess_image(
         image = tf.image.resize(image, [output_height, output_width])
     image.set_shape([output_height, output_width, channels])
     return (image - 0.5) * 2.0
+
+
+PREPROCESSING = {"inception": preprocess_image}

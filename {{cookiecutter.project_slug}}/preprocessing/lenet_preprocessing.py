@@ -33,3 +33,6 @@ def preprocess_image(
     if tuple(image.shape[:2]) != (output_height, output_width):
         image = tf.image.resize(image, [output_height, output_width], antialias=True)
     return (image - 128.0) / 128.0
+
+
+PREPROCESSING = {"lenet": preprocess_image}

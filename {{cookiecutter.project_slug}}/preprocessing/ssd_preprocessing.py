@@ -29,3 +29,6 @@ def preprocess_image(
         lambda x: (x - 0.5) * 2.0,
         random_flip,
     )
+
+
+PREPROCESSING = {"ssd": preprocess_image}

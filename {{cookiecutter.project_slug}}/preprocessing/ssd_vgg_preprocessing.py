@@ -101,3 +101,6 @@ def preprocess_image(
         image, output_height, output_width, is_training, seed, boxes, labels,
         lambda x: vgg_preprocessing.subtract_means(x * 255.0), random_flip,
     )  # fmt: skip
+
+
+PREPROCESSING = {"ssd_vgg": preprocess_image}

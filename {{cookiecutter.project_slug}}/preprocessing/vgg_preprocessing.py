@@ -6,8 +6,8 @@ the sides scale with the output size (a fixed 256 would crop a 32-pixel patch
 out of a 256-pixel digit), and reach 288/224 of it rather than 512/224: crops
 keep at least 60% of the image, which short runs and fine-tuning need.
 Measured with benchmarks/zoo.py (500 steps from scratch on real digits, eval
-accuracy): ResNet v1 50 0.21 at 512/224 with flips; AlexNet 0.92 and VGG 16
-0.93 at 384/224; 0.97 and 0.97 at 288/224.
+accuracy): ResNet v1 50 0.21 at 512/224 with flips; deep nets without
+batch norm 0.92-0.93 at 384/224, 0.97 at 288/224.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def preprocess_image_caffe(
 ) -> tf.Tensor:
     """VGG's resize, crop and flip, then the input scaling of keras.applications' ImageNet weights.
 
-    For fine-tuning VGG 16/19 and ResNet v1 from ``--pretrained=imagenet``:
+    For fine-tuning ResNet v1 (and Keras' VGG) from ``--pretrained=imagenet``:
     channels reversed to BGR and Keras' BGR means subtracted, as
     ``keras.applications.vgg16.preprocess_input`` does. Needs 3 channels.
     """
@@ -96,3 +96,6 @@ def preprocess_image(
     """
     image = crop(tf.cast(image, tf.float32), output_height, output_width, is_training, seed, random_flip)
     return subtract_means(image)
+
+
+PREPROCESSING = {"vgg": preprocess_image, "vgg_caffe": preprocess_image_caffe}

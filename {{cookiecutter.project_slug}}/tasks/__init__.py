@@ -1,1 +1,1 @@
-"""Tasks: what a model is for (classification, regression, detection), one module and record each."""
+"""Tasks: what a model is for (classification, regression, ...), one module each, found by tasks_factory."""

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
+import collections
 import os
 
 import numpy as np
 import tensorflow as tf
 
 from metrics import confusion_matrix
-from tasks.task_spec import IMAGES, TaskOption, TaskSpec
-
-NAME = "classification"
-
-
-def train_example(image, label, preprocess, seed, config):
-    del config
-    return preprocess(image, seed=seed), label
-
-
-def eval_example(image, label, preprocess, config):
-    del config
-    return preprocess(image), label
-
-
-def loss(labels, outputs, options, training):
-    """Per-example softmax cross-entropy in float32 (smoothed labels while training)."""
-    logits = tf.cast(outputs, tf.float32)
-    smoothing = options.get("label_smoothing", 0.0) if training else 0.0
-    if smoothing:
-        one_hot = tf.one_hot(labels, tf.shape(logits)[-1])
-        return tf.keras.losses.categorical_crossentropy(
-            one_hot, logits, from_logits=True, label_smoothing=smoothing
-        )
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+from tasks import names
+from tasks.task import Task, TaskOption
 
 
 class Metrics:
     """Accuracy, recall@k, per-class precision and recall, and the confusion matrix (with its PNG)."""
 
-    def __init__(self, config):
-        self.num_classes = config.num_classes
-        self.names = [config.labels_to_names.get(k, str(k)) for k in range(self.num_classes)]
-        self.top_k = min(5, self.num_classes)
-        self.matrix = np.zeros([self.num_classes] * 2, np.int64)
+    def __init__(self, num_classes: int, class_names: list[str]):
+        self.num_classes, self.names = num_classes, class_names
+        self.top_k = min(5, num_classes)
+        self.matrix = np.zeros([num_classes] * 2, np.int64)
         self.in_top_k = 0
 
     def batch(self, labels, outputs):
@@ -70,61 +47,74 @@ class Metrics:
         return metrics
 
 
-def serve(outputs, config, top_k):
-    """Probabilities [batch, classes], and the top ``class_ids``, ``labels`` and ``scores`` [batch, k]."""
-    probabilities = tf.nn.softmax(tf.cast(outputs, tf.float32))
-    scores, class_ids = tf.math.top_k(probabilities, k=min(top_k, config.num_classes))
-    names = tf.constant([config.labels_to_names.get(k, str(k)) for k in range(config.num_classes)])
-    return {
-        "probabilities": probabilities,
-        "class_ids": class_ids,
-        "labels": tf.gather(names, class_ids),
-        "scores": scores,
-    }
-
-
-def format_result(row, config, request):
-    del config
-    k = request.get("top_k") or len(row["class_ids"])
-    return {
-        "predictions": [
-            {"class_id": int(c), "label": _text(label), "score": float(s)}
-            for c, label, s in list(zip(row["class_ids"], row["labels"], row["scores"], strict=True))[:k]
-        ]
-    }
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def csv_header(top_k):
-    return [f"{field}_{rank}" for rank in range(1, top_k + 1) for field in ("class_id", "label", "score")]
-
-
-def csv_rows(result):
-    return [[v for p in result["predictions"] for v in (p["class_id"], p["label"], p["score"])]]
-
-
-TASK = TaskSpec(
-    name=NAME,
-    requests=IMAGES,
-    train_example=train_example,
-    eval_example=eval_example,
-    loss=loss,
-    metrics=Metrics,
-    better={"accuracy": True, "loss": False, "recall_at_5": True},
-    best_metric="accuracy",
-    serve=serve,
-    format_result=format_result,
-    csv_header=csv_header,
-    csv_rows=csv_rows,
-    options=(
+class Classification(Task):
+    name = names.CLASSIFICATION
+    better = {"accuracy": True, "recall_at_5": True, "loss": False}
+    best_metric = "accuracy"
+    options = (
         TaskOption(
             "label_smoothing",
             float,
             0.0,
             "Spread this much of each label's probability over the other classes while training.",
         ),
-    ),
-)
+    )
+
+    @property
+    def class_names(self) -> list[str]:
+        return [self.labels_to_names.get(k, str(k)) for k in range(self.num_classes)]
+
+    def train_example(self, *, image, label, preprocess, seed):
+        return preprocess(image, seed=seed), label
+
+    def eval_example(self, *, image, label, preprocess):
+        return preprocess(image), label
+
+    def loss(self, *, targets, outputs, training):
+        """Per-example softmax cross-entropy in float32 (smoothed labels while training)."""
+        logits = tf.cast(outputs, tf.float32)
+        smoothing = self.settings["label_smoothing"] if training else 0.0
+        if smoothing:
+            one_hot = tf.one_hot(targets, tf.shape(logits)[-1])
+            return tf.keras.losses.categorical_crossentropy(
+                one_hot, logits, from_logits=True, label_smoothing=smoothing
+            )
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+
+    def metrics(self):
+        return Metrics(self.num_classes, self.class_names)
+
+    def serve(self, *, outputs, top_k):
+        """Probabilities [batch, classes], and the top ``class_ids``, ``labels`` and ``scores`` [batch, k]."""
+        probabilities = tf.nn.softmax(tf.cast(outputs, tf.float32))
+        scores, class_ids = tf.math.top_k(probabilities, k=min(top_k, self.num_classes))
+        return {
+            "probabilities": probabilities,
+            "class_ids": class_ids,
+            "labels": tf.gather(tf.constant(self.class_names), class_ids),
+            "scores": scores,
+        }
+
+    def format_result(self, *, row, request):
+        k = request.get("top_k") or len(row["class_ids"])
+        ranked = list(zip(row["class_ids"], row["labels"], row["scores"], strict=True))[:k]
+        return {
+            "predictions": [{"class_id": int(c), "label": _text(n), "score": float(s)} for c, n, s in ranked]
+        }
+
+    def csv_header(self, *, top_k):
+        return [f"{field}_{rank}" for rank in range(1, top_k + 1) for field in ("class_id", "label", "score")]
+
+    def csv_rows(self, *, result):
+        return [[v for p in result["predictions"] for v in (p["class_id"], p["label"], p["score"])]]
+
+    def describe_labels(self, labels):
+        counts = collections.Counter(int(label) for label in labels)
+        return {"class_counts": {self.labels_to_names.get(k, str(k)): counts[k] for k in sorted(counts)}}
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+TASK = Classification

@@ -1,24 +1,30 @@
-"""Maps task names to their records (``TaskSpec``), built from explicit imports."""
+"""Maps task names to their classes: every module in ``tasks/`` that holds ``TASK``."""
 
 from __future__ import annotations
 
+import functools
+
+import tasks
 from errors import UserError
-from tasks import classification, detection, regression
-from tasks.task_spec import TaskSpec
-
-tasks_map: dict[str, TaskSpec] = {
-    classification.NAME: classification.TASK,
-    detection.NAME: detection.TASK,
-    regression.NAME: regression.TASK,
-}
+from registry import discover
+from tasks.task import Task
 
 
-def get_task(name: str) -> TaskSpec:
-    """Returns the record of task ``name``.
+@functools.cache
+def tasks_map() -> dict[str, type[Task]]:
+    """Task name -> its ``Task`` subclass, one per module of this package that defines ``TASK``."""
+    return {module.TASK.name: module.TASK for module in discover(tasks, "TASK")}
+
+
+def get_task(name: str) -> type[Task]:
+    """Returns the class of task ``name``.
 
     Raises:
       UserError: ``name`` is unknown; the message lists the known tasks.
     """
-    if name not in tasks_map:
-        raise UserError(f"unknown task {name!r}; known tasks: {', '.join(sorted(tasks_map))}.")
-    return tasks_map[name]
+    if name not in tasks_map():
+        raise UserError(
+            f"unknown task {name!r}; this project has: {', '.join(sorted(tasks_map()))}. (Data or a "
+            "checkpoint made by a project with more parts needs that project, or the task's module.)"
+        )
+    return tasks_map()[name]

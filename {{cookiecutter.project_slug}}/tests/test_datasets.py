@@ -137,7 +137,7 @@ def test_unknown_split_lists_the_splits(mnist_dir):
 def test_unknown_dataset_lists_the_known_ones():
     with pytest.raises(
         dataset_utils.DatasetError,
-        match="known datasets: cifar10, flowers, mnist, pascalvoc_2007, pascalvoc_2012, sine",
+        match="known datasets: .*mnist, .*sine",
     ):
         dataset_factory.get_dataset("imagenet", "train", None)
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from deployment import model_deploy
+from deployment.run_config import DeploymentConfig
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,7 +35,7 @@ def test_two_clones_on_cpu_train_with_the_global_batch(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "step 40:" in result.stdout
     config = json.loads((train_dir / "train_config.json").read_text())
-    assert config["flags"]["num_clones"] == 2
+    assert config["deployment"] == {"num_clones": 2, "clone_on_cpu": True, "tpu": None}
     import tensorflow as tf
 
     reader = tf.train.load_checkpoint(str(train_dir / "ckpt-40"))
@@ -44,7 +45,7 @@ def test_two_clones_on_cpu_train_with_the_global_batch(tmp_path):
 
 def test_bad_clone_count_is_refused():
     with pytest.raises(model_deploy.DeploymentError, match="at least 1"):
-        model_deploy.create_strategy(model_deploy.DeploymentConfig(num_clones=0))
+        model_deploy.create_strategy(DeploymentConfig(num_clones=0))
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
-"""Detection, SSD end to end: boxes, anchors, matching, the loss, NMS, mAP, VOC conversion, box-aware
-preprocessing, and a small detector trained, evaluated, inferred and exported on shapes made in code."""
+"""Detection, SSD end to end: the SSD nets, boxes, anchors, matching, the loss, NMS, mAP, VOC conversion,
+box-aware preprocessing, and a small detector trained, evaluated, inferred and exported on shapes made in
+code."""
 
 import contextlib
 import io
@@ -18,13 +19,70 @@ import eval as eval_py
 import export
 import infer
 import train
-from datasets import dataset_factory, example_codec, pascal_voc, synthetic_shapes
+from datasets import dataset_factory, pascal_voc, synthetic_shapes
 from metrics import detection_ap
 from nets import nets_factory
 from preprocessing import preprocessing_factory
-from tasks import box_utils
+from tasks import box_ops
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# --- The SSD nets --------------------------------------------------------------------------------------
+
+SSD_NETS = [
+    name if name == "ssd_small" else pytest.param(name, marks=pytest.mark.slow)
+    for name, spec in nets_factory.networks_map().items()
+    if spec.task == box_ops.DETECTION
+]
+SMALL_SIZE = {"ssd_vgg_300": 260, "ssd_small": 96, "ssd_mobilenet_v2": 128}  # the smallest with every map
+
+
+def _step(name, size, tmp_path=None):
+    """Builds the net at ``size``, checks its outputs against its anchors, trains one step; returns it."""
+    spec = nets_factory.get_net_spec(name)
+    net = nets_factory.get_network(name, 7, weight_decay=1e-4)
+    images = tf.random.uniform([2, size, size, 3])
+    anchors = spec.anchors.at(size)  # the record's anchors match the net's feature maps
+    classes, encoded = box_ops.match(tf.constant([[0.1, 0.1, 0.5, 0.6]]), tf.constant([2]), anchors)
+    with tf.GradientTape() as tape:
+        outputs, end_points = net(images, training=True)
+        assert outputs["class_logits"].shape == (2, len(anchors), 8) and end_points
+        assert outputs["box_encodings"].shape == (2, len(anchors), 4)
+        logits, offsets = (tf.cast(outputs[k], tf.float32) for k in ("class_logits", "box_encodings"))
+        loss = tf.reduce_mean(
+            box_ops.multibox_loss(tf.stack([classes] * 2), tf.stack([encoded] * 2), logits, offsets)
+        )
+    grads = tape.gradient(loss, net.trainable_variables)
+    assert all(g is not None for g in grads) and bool(tf.math.is_finite(loss)) and net.losses
+    tf.keras.optimizers.SGD(0.01).apply_gradients(zip(grads, net.trainable_variables, strict=True))
+    return net, images
+
+
+@pytest.mark.parametrize("name", SSD_NETS)
+def test_every_ssd_net_builds_trains_a_step_and_round_trips_a_checkpoint(name, tmp_path):
+    spec = nets_factory.get_net_spec(name)
+    _step(name, SMALL_SIZE[name])
+    net, images = _step(name, spec.default_image_size)
+    before, _ = net(images)
+    path = tf.train.Checkpoint(model=net).write(str(tmp_path / "ckpt"))
+    other = nets_factory.get_network(name, 7, weight_decay=1e-4)
+    other(images)
+    tf.train.Checkpoint(model=other).read(path).assert_existing_objects_matched()
+    after, _ = other(images)
+    for a, b in zip(tf.nest.flatten(after), tf.nest.flatten(before), strict=True):
+        assert tf.reduce_max(tf.abs(a - b)) == 0.0
+
+
+@pytest.mark.bfloat16
+@pytest.mark.parametrize("name", SSD_NETS)
+def test_every_ssd_net_trains_a_step_in_bfloat16(name):
+    tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        net, _ = _step(name, SMALL_SIZE[name])
+        assert all(v.dtype == tf.float32 for v in net.trainable_variables)  # weights stay float32
+    finally:
+        tf.keras.mixed_precision.set_global_policy("float32")
 
 
 # --- Anchors, encoding, matching, loss, NMS ------------------------------------------------------
@@ -33,7 +91,7 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def test_ssd_vgg_300_has_8732_anchors_and_ssd_tensorflows_first_layer():
     spec = nets_factory.get_net_spec("ssd_vgg_300").anchors
     assert spec.feature_map_sizes(300) == [38, 19, 10, 5, 3, 1]
-    anchors = box_utils.generate_anchors(spec, 300)
+    anchors = spec.at(300)
     assert anchors.shape == (8732, 4)
     first = anchors[:4] * 300  # the first cell of conv4_3: 21, sqrt(21 * 45), then ratios 2 and 1/2
     np.testing.assert_allclose(first[:, :2], [[300 / 76] * 2] * 4, rtol=1e-5)  # cell centre, 0.5 / 38
@@ -43,11 +101,11 @@ def test_ssd_vgg_300_has_8732_anchors_and_ssd_tensorflows_first_layer():
 
 
 def test_encode_then_decode_gives_the_boxes_back():
-    anchors = box_utils.generate_anchors(nets_factory.get_net_spec("ssd_small").anchors, 300)[:500]
+    anchors = nets_factory.get_net_spec("ssd_small").anchors.at(300)[:500]
     rng = np.random.default_rng(0)
     corners = np.sort(rng.uniform(0, 1, (500, 2, 2)), axis=1)
     boxes = tf.constant(np.concatenate([corners[:, 0], corners[:, 1]], axis=1), tf.float32)
-    np.testing.assert_allclose(box_utils.decode(box_utils.encode(boxes, anchors), anchors), boxes, atol=1e-5)
+    np.testing.assert_allclose(box_ops.decode(box_ops.encode(boxes, anchors), anchors), boxes, atol=1e-5)
 
 
 def _grid_anchors():
@@ -62,7 +120,7 @@ def test_matching_on_hand_made_cases():
     anchors = _grid_anchors()
     # A box filling the top-left quarter, and a small one in the bottom right (IoU 0.04: below 0.5).
     boxes = tf.constant([[0.0, 0.0, 0.5, 0.5], [0.6, 0.6, 0.7, 0.7], [0.0, 0.0, 0.0, 0.0]])
-    classes, encoded = box_utils.match(boxes, tf.constant([1, 2, 0]), anchors, threshold=0.5)
+    classes, encoded = box_ops.match(boxes, tf.constant([1, 2, 0]), anchors, threshold=0.5)
     assert classes.numpy().tolist() == [
         1,
         0,
@@ -70,7 +128,7 @@ def test_matching_on_hand_made_cases():
         2,
     ]  # the small box still gets its best anchor; padding nothing
     np.testing.assert_allclose(encoded[0], [0, 0, 0, 0], atol=1e-6)
-    classes, _ = box_utils.match(tf.zeros([0, 4]), tf.zeros([0], tf.int64), anchors)
+    classes, _ = box_ops.match(tf.zeros([0, 4]), tf.zeros([0], tf.int64), anchors)
     assert classes.numpy().tolist() == [0, 0, 0, 0]  # no boxes: all background
 
 
@@ -86,19 +144,19 @@ def test_multibox_loss_against_a_hand_computation():
     # One positive: ratio 3 keeps all three negatives (there are three); ratio 1 keeps the hardest, anchor 2.
     loc = 0.5 * 0.5**2 + (2.0 - 0.5)  # smooth L1 of (0.5, -2, 0, 0)
     all_negatives = ce(logits[0, 0], 1) + sum(ce(logits[0, k], 0) for k in (1, 2, 3)) + loc
-    got = box_utils.multibox_loss(classes, encoded, logits, predicted, negative_ratio=3.0)
+    got = box_ops.multibox_loss(classes, encoded, logits, predicted, negative_ratio=3.0)
     np.testing.assert_allclose(got.numpy(), [all_negatives], rtol=1e-5)
     hardest = ce(logits[0, 0], 1) + ce(logits[0, 2], 0) + 2.0 * loc
-    got = box_utils.multibox_loss(classes, encoded, logits, predicted, negative_ratio=1.0, alpha=2.0)
+    got = box_ops.multibox_loss(classes, encoded, logits, predicted, negative_ratio=1.0, alpha=2.0)
     np.testing.assert_allclose(got.numpy(), [hardest], rtol=1e-5)
-    empty = box_utils.multibox_loss(tf.zeros([1, 4], tf.int64), encoded, logits, predicted)
+    empty = box_ops.multibox_loss(tf.zeros([1, 4], tf.int64), encoded, logits, predicted)
     assert empty.numpy().tolist() == [0.0]  # an image without boxes: no positives, no negatives, no NaN
 
 
 def test_nms_suppresses_within_a_class_and_keeps_other_classes():
     anchors = np.array([[0.5, 0.5, 0.4, 0.4]] * 3, np.float32)
     logits = tf.math.log(tf.constant([[[0.05, 0.9, 0.05], [0.2, 0.7, 0.1], [0.15, 0.05, 0.8]]]))
-    found = box_utils.detect(logits, tf.zeros([1, 3, 4]), anchors, 0.3, 0.45, 10)
+    found = box_ops.detect(logits, tf.zeros([1, 3, 4]), anchors, 0.3, 0.45, 10)
     n = int(found["num_detections"][0])
     assert n == 2  # the same box twice for class 1: once; class 2 kept beside it
     assert sorted(found["detection_classes"][0, :n].numpy().tolist()) == [1.0, 2.0]
@@ -348,4 +406,4 @@ def test_infer_and_the_export_agree_and_draw_the_boxes(detector, shapes, tmp_pat
     runner = interpreter.get_signature_runner("serving_preprocessed")
     pre_nms = runner(images=np.zeros([1, 128, 128, 3], np.float32))
     assert pre_nms["boxes"].shape[1] == pre_nms["scores"].shape[1] and pre_nms["scores"].shape[2] == 3
-    assert example_codec.DETECTION_BOXES == "boxes"
+    assert box_ops.BOXES == "boxes"

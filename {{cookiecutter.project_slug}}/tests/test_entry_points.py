@@ -12,7 +12,7 @@ import eval as eval_py
 import infer
 import train
 from datasets import synthetic_digits
-from deployment import checkpointing
+from deployment import assembly, checkpointing
 
 
 def last_json(capsys):
@@ -115,7 +115,7 @@ def test_eval_refuses_flags_that_contradict_the_checkpoint(lenet_dir, capsys):
 def test_checkpoint_of_another_shape_is_refused_clearly(lenet_dir):
     path = checkpointing.resolve_checkpoint(lenet_dir)
     config = dataclasses.replace(checkpointing.read_config(path), num_classes=5)
-    net = config.build_net()
+    net = assembly.build_net(config)
     with pytest.raises(checkpointing.CheckpointError, match="does not match net 'lenet' with 5 outputs"):
         checkpointing.restore(tf.train.Checkpoint(model=net), path, config, partial=True)
 

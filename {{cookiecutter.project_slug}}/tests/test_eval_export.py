@@ -47,7 +47,7 @@ def test_eval_reports_per_class_metrics_and_draws_the_matrix(lenet_dir, tmp_path
     assert metrics["accuracy"] == pytest.approx(np.trace(matrix) / 200)
     assert set(metrics["per_class"]) == set(mnist.CLASS_NAMES)
     picture = tf.io.decode_png(tf.io.read_file(metrics["confusion_matrix_png"]))
-    assert metrics["confusion_matrix_png"] == str(tmp_path / "confusion_matrix-80.png")
+    assert metrics["confusion_matrix_png"] == str(tmp_path / "confusion_matrix-200.png")
     assert picture.shape[0] == picture.shape[1] > 10 * confusion_matrix.CELL
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path))
 

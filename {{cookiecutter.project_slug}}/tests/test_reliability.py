@@ -156,7 +156,7 @@ def test_resuming_a_dropout_net_is_bit_identical(mnist_dir, tmp_path, extra):
                                           "--log_every_n_steps=25", *extra)) == 0  # fmt: skip
         return tf.train.load_checkpoint(str(directory / f"ckpt-{steps[-1]}"))
 
-    whole, resumed = run(tmp_path / "whole", 100), run(tmp_path / "resumed", 50, 100)
+    whole, resumed = run(tmp_path / "whole", 60), run(tmp_path / "resumed", 30, 60)
     # Every variable (not the run record, which names its own --train_dir, nor the count of saves).
     skip = ("save_counter", "config", "_CHECKPOINTABLE")
     names = [n for n in whole.get_variable_to_shape_map() if not n.startswith(skip)]

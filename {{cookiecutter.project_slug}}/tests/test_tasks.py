@@ -1,4 +1,4 @@
-"""Tasks as records: a task defined here, at run time, goes through the unchanged entry points;
+"""Tasks as classes with named methods: a task defined here goes through the unchanged entry points;
 checkpoints and their exports answer alike for every task."""
 
 import json
@@ -16,28 +16,15 @@ import train
 from datasets import dataset_factory, synthetic_digits
 from datasets.splits import DatasetSplit
 from nets import nets_factory
+from nets.net_spec import NetSpec
 from tasks import tasks_factory
-from tasks.task_spec import IMAGES, TaskOption, TaskSpec
+from tasks.task import Task, TaskOption
 
 # --- A toy task: is the image bright? One logit, logistic loss, a hit rate. ------------------
 
 
-def _train_example(image, label, preprocess, seed, config):
-    return preprocess(image, seed=seed), label
-
-
-def _eval_example(image, label, preprocess, config):
-    return preprocess(image), label
-
-
-def _loss(labels, outputs, options, training):
-    logits = tf.cast(outputs[:, 0], tf.float32)
-    weight = options["positive_weight"]
-    return tf.nn.weighted_cross_entropy_with_logits(tf.cast(labels, tf.float32), logits, weight)
-
-
 class _Metrics:
-    def __init__(self, config):
+    def __init__(self):
         self.hits = self.count = 0
 
     def batch(self, labels, outputs):
@@ -52,25 +39,50 @@ class _Metrics:
         return {"hit_rate": self.hits / self.count}
 
 
-def _serve(outputs, config, top_k):
-    return {"brightness": tf.sigmoid(tf.cast(outputs[:, 0], tf.float32))}
+class Brightness(Task):
+    """A task written as a user would write ``tasks/<name>.py``: the named methods filled in."""
+
+    name = "toy_brightness"
+    better = {"hit_rate": True, "loss": False}
+    best_metric = "hit_rate"
+    options = (TaskOption("positive_weight", float, 1.0, "Weight of bright examples in the loss."),)
+
+    def train_example(self, *, image, label, preprocess, seed):
+        return preprocess(image, seed=seed), label
+
+    def eval_example(self, *, image, label, preprocess):
+        return preprocess(image), label
+
+    def loss(self, *, targets, outputs, training):
+        logits = tf.cast(outputs[:, 0], tf.float32)
+        weight = self.settings["positive_weight"]
+        return tf.nn.weighted_cross_entropy_with_logits(tf.cast(targets, tf.float32), logits, weight)
+
+    def metrics(self):
+        return _Metrics()
+
+    def serve(self, *, outputs, top_k):
+        return {"brightness": tf.sigmoid(tf.cast(outputs[:, 0], tf.float32))}
+
+    def format_result(self, *, row, request):
+        return {"bright": bool(row["brightness"] > 0.5)}
+
+    def csv_header(self, *, top_k):
+        return ["bright"]
+
+    def csv_rows(self, *, result):
+        return [[result["bright"]]]
 
 
-TOY = TaskSpec(
-    name="toy_brightness",
-    requests=IMAGES,
-    train_example=_train_example,
-    eval_example=_eval_example,
-    loss=_loss,
-    metrics=_Metrics,
-    better={"hit_rate": True, "loss": False},
-    best_metric="hit_rate",
-    serve=_serve,
-    format_result=lambda row, config, request: {"bright": bool(row["brightness"] > 0.5)},
-    csv_header=lambda top_k: ["bright"],
-    csv_rows=lambda result: [[result["bright"]]],
-    options=(TaskOption("positive_weight", float, 1.0, "Weight of bright examples in the loss."),),
-)
+def test_a_task_must_fill_in_every_named_method():
+    class Half(Task):
+        name = "half"
+
+        def loss(self, *, targets, outputs, training):
+            return outputs
+
+    with pytest.raises(TypeError, match="abstract method"):
+        Half(num_classes=1, labels_to_names={})
 
 
 class ToyNet(keras.Model):
@@ -104,14 +116,12 @@ def _toy_split(split_name, dataset_dir=None):
 
 @pytest.fixture
 def toy_registered(monkeypatch):
-    monkeypatch.setitem(tasks_factory.tasks_map, "toy_brightness", TOY)
+    monkeypatch.setitem(tasks_factory.tasks_map(), "toy_brightness", Brightness)
     monkeypatch.setitem(
-        dataset_factory.datasets_map, "toy_images", types.SimpleNamespace(get_split=_toy_split)
+        dataset_factory.datasets_map(), "toy_images", types.SimpleNamespace(get_split=_toy_split)
     )
-    spec = nets_factory.NetSpec(
-        ToyNet, 8, "lenet", "toy_brightness", {"optimizer": "adam", "learning_rate": 0.05}
-    )
-    monkeypatch.setitem(nets_factory.networks_map, "toy_net", spec)
+    spec = NetSpec(ToyNet, 8, "lenet", "toy_brightness", {"optimizer": "adam", "learning_rate": 0.05})
+    monkeypatch.setitem(nets_factory.networks_map(), "toy_net", spec)
 
 
 def test_a_task_registered_at_run_time_trains_evaluates_infers_and_exports(toy_registered, tmp_path, capsys):

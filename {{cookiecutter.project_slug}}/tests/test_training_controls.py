@@ -11,7 +11,7 @@ import tensorflow as tf
 import eval as eval_py
 import train
 from datasets import image_folder, synthetic_digits
-from deployment import checkpointing, model_deploy
+from deployment import assembly, checkpointing, model_deploy
 from deployment.run_config import OptimizerSettings
 from tasks import classification
 from training import optimization
@@ -71,14 +71,16 @@ def test_schedules_count_in_epochs_and_warm_up():
 
 
 def test_label_smoothing_penalizes_confidence():
-    logits = tf.constant([[10.0, -10.0, -10.0]])
-    sharp = classification.loss(tf.constant([0]), logits, {}, True)
-    smooth = classification.loss(tf.constant([0]), logits, {"label_smoothing": 0.1}, True)
-    assert float(smooth[0]) > float(sharp[0]) + 1.0
-    # Evaluation reports the plain cross-entropy.
-    assert float(classification.loss(tf.constant([0]), logits, {"label_smoothing": 0.1}, False)[0]) == float(
-        sharp[0]
-    )
+    logits, labels = tf.constant([[10.0, -10.0, -10.0]]), tf.constant([0])
+
+    def loss(smoothing, training):
+        task = classification.Classification(
+            num_classes=3, labels_to_names={}, settings={"label_smoothing": smoothing}
+        )
+        return float(task.loss(targets=labels, outputs=logits, training=training)[0])
+
+    assert loss(0.1, True) > loss(0.0, True) + 1.0
+    assert loss(0.1, False) == loss(0.0, True)  # evaluation reports the plain cross-entropy
 
 
 def test_moving_average_is_saved_and_used_by_eval(tmp_path):
@@ -94,7 +96,7 @@ def test_moving_average_is_saved_and_used_by_eval(tmp_path):
     average = raw.replace("model/", "ema_model/", 1)
     assert average in keys
     assert not np.allclose(reader.get_tensor(raw), reader.get_tensor(average))
-    net, _, _ = checkpointing.load_net(str(tmp_path))
+    net, _, _ = assembly.load_net(str(tmp_path))
     np.testing.assert_array_equal(net.get_layer("fc1").kernel.numpy(), reader.get_tensor(average))
 
 
@@ -102,7 +104,7 @@ def test_gradient_clipping_bounds_the_update(tmp_path):
     def first_kernel(train_dir, *flags):
         assert train.main([*SINE, f"--train_dir={train_dir}", "--max_number_of_steps=1", "--optimizer=sgd",
                            "--learning_rate=1.0", *flags]) == 0  # fmt: skip
-        return checkpointing.load_net(str(train_dir))[0].get_layer("fc1").kernel.numpy()
+        return assembly.load_net(str(train_dir))[0].get_layer("fc1").kernel.numpy()
 
     start = first_kernel(tmp_path / "zero", "--learning_rate=0.0")
     free = first_kernel(tmp_path / "free")
@@ -219,14 +221,13 @@ def test_fine_tuning_to_a_new_head_needs_the_logits_excluded(
 
 
 def test_a_nets_recipe_fills_the_flags_not_given_and_belongs_to_its_optimizer(mnist_dir):
-    from cli import train_flags
-
+    import train_flags
     from datasets import mnist
 
     split = mnist.get_split("train", mnist_dir)
 
     def config(*flags):
-        return train_flags.run_config(train_flags.parse(None, ["--model_name=mobilenet_v2", *flags]), split)
+        return train_flags.settings(train_flags.parse(None, ["--model_name=mobilenet_v2", *flags]), split)
 
     recipe = config()
     assert (recipe.optimizer.optimizer, recipe.optimizer.opt_epsilon) == ("rmsprop", 1.0)  # TF-Slim's RMSProp

@@ -9,8 +9,6 @@ import re
 import subprocess
 import sys
 
-from cli import train_flags
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -21,6 +19,7 @@ import eval as eval_py
 import export
 import infer
 import train
+import train_flags
 from datasets import synthetic_digits
 from training import validation
 

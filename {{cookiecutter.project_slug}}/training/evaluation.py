@@ -15,6 +15,7 @@ from tensorflow import keras
 
 from datasets import converted, input_pipeline
 from datasets.splits import DatasetError, DatasetSplit
+from deployment import assembly
 from deployment.run_config import RunConfig
 
 
@@ -31,31 +32,31 @@ class Evaluator:
         progress: Callable[[int, int], None] | None = None,
     ):
         self.config, self.net, self.split, self.progress = config, net, split, progress
-        self.task = config.task_spec
-        preprocess = config.preprocess(is_training=False)
+        self.task = assembly.task(config)
+        preprocess = assembly.preprocessing(config, is_training=False)
 
         def example(image, label):
-            return self.task.eval_example(image, label, preprocess, config)
+            return self.task.eval_example(image=image, label=label, preprocess=preprocess)
 
         self.dataset = input_pipeline.eval_dataset(split, example, batch_size)
         self.max_num_batches = max_num_batches
         if max_num_batches:
             self.dataset = self.dataset.take(max_num_batches)
         self.expected = split.num_samples if not max_num_batches else None
-        options, reducer = dict(config.task_options), self.task.metrics(config)
+        reducer = self.task.metrics()
 
         # Traced once, used by every evaluation: training validates many times.
         @tf.function
         def reduce(inputs, labels):
             outputs, _ = net(inputs, training=False)
-            losses = self.task.loss(labels, outputs, options, False)
+            losses = self.task.loss(targets=labels, outputs=outputs, training=False)
             return reducer.batch(labels, outputs), tf.reduce_sum(losses), tf.size(losses)
 
         self._reduce = reduce
 
     def evaluate(self, eval_dir: str | None = None, step: int = 0) -> dict:
         """The metrics of the net's current weights; pictures (if any) go into ``eval_dir``."""
-        metrics = self.task.metrics(self.config)
+        metrics = self.task.metrics()
         loss_sum, count = 0.0, 0
         if self.progress:
             self.progress(0, self.expected or 0)

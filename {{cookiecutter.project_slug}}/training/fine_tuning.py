@@ -11,7 +11,7 @@ import re
 
 from tensorflow import keras
 
-from deployment import checkpointing
+from deployment import assembly, checkpointing
 
 
 def key(variable) -> str:
@@ -40,7 +40,7 @@ def warm_start(
     """
     path = checkpointing.resolve_checkpoint(checkpoint_path)
     source_config = checkpointing.read_config(path)
-    source = source_config.build_net()
+    source = assembly.build_net(source_config)
     checkpointing.restore(
         checkpointing.weights_checkpoint(source, source_config), path, source_config, partial=True
     )

@@ -1,6 +1,6 @@
 """SIGTERM and SIGINT stop training cleanly: the loop finishes its steps, saves, and exits.
 
-A Kubernetes eviction, a preempted VM or ``timeout`` sends SIGTERM; Ctrl-C
+A cluster's eviction, a preempted VM or ``timeout`` sends SIGTERM; Ctrl-C
 sends SIGINT. Either only sets a flag here, so no collective operation of a
 multi-worker job is cut in half; the training loop looks at it between calls
 of its step function, agrees with the other workers to stop, saves a

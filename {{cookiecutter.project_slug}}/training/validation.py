@@ -23,6 +23,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from datasets.splits import DatasetSplit
+from deployment import assembly
 from deployment.run_config import RunConfig
 from errors import UserError
 from training import evaluation
@@ -42,33 +43,30 @@ class Outcome:
 
 
 class Validator:
-    def __init__(
-        self,
-        config: RunConfig,
-        net: keras.Model,
-        split: DatasetSplit,
-        train_dir: str,
-        keep_best_by: str | None,
-        patience: int | None,
-        evaluates: bool,
-        batch_size: int = 100,
-        summary_dir: str | None = None,
-    ):
-        task = config.task_spec
-        self.metric = keep_best_by or task.best_metric
+    """Validates on ``split`` with the run's ``validation`` settings; keeps the best in ``<train_dir>/best``.
+
+    Only the worker that ``evaluates`` computes metrics; the others get empty outcomes.
+    """
+
+    def __init__(self, config: RunConfig, net: keras.Model, split: DatasetSplit, evaluates: bool):
+        settings, train_dir = config.validation, config.loop.train_dir
+        task = assembly.task(config)
+        self.metric = settings.keep_best_by or task.best_metric
         if self.metric not in task.better:
             raise UserError(
                 f"--keep_best_by={self.metric}: {task.name} reports {', '.join(sorted(task.better))}"
             )
         self.higher = task.better[self.metric]
-        self.patience, self.evaluates = patience, evaluates
+        self.patience, self.evaluates = settings.early_stopping_patience, evaluates
         self.best_dir = os.path.join(train_dir, BEST_DIR)
         self.best = _read_best(self.best_dir)
         if self.best is not None and self.best.get("metric") != self.metric:
             self.best = None  # kept by another metric before: start over with this one
         self.stale = 0  # evaluations since the best
-        self.evaluator = evaluation.Evaluator(config, net, split, batch_size) if evaluates else None
-        self.eval_dir = os.path.join(summary_dir or train_dir, f"validation_{split.split_name}")
+        self.evaluator = (
+            evaluation.Evaluator(config, net, split, settings.validation_batch_size) if evaluates else None
+        )
+        self.eval_dir = os.path.join(config.loop.summary_dir or train_dir, f"validation_{split.split_name}")
         self.split_name = split.split_name
 
     def validate(self, step: int) -> Outcome:

@@ -14,7 +14,7 @@ import os
 import tensorflow as tf
 from tensorflow import keras
 
-from deployment.serving import EXPORT_CONFIG, Serving
+from serving.endpoints import EXPORT_CONFIG, Serving
 
 
 def write_saved_model(serving: Serving, directory: str, checkpoint: str) -> None:

@@ -1,8 +1,10 @@
-"""train.py's flags, and the run record made from them.
+"""train.py's flags, and the run record made from them (``settings``).
 
 Flags that a net's recipe sets (the optimizer and its settings, weight decay)
 default to None here: a value not given comes from the net's record
-(``NetSpec.recipe``), and only then from the optimizer's own default.
+(``NetSpec.recipe``), and only then from the optimizer's own default. Every
+flag lands in a typed field of the record (``deployment/run_config.py``); no
+library code sees the flags.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 from cli import flags
 
 from datasets.splits import DatasetSplit
-from deployment import cluster_env
+from deployment import run_config
 from deployment.run_config import OptimizerSettings, RunConfig
 from errors import UserError
 from nets import nets_factory
@@ -27,19 +29,18 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--train_dir",
         default=None,
-        help="Where checkpoints and summaries go (default: $AIP_CHECKPOINT_DIR where Vertex AI sets it, "
-        "else checkpoints/<dataset_name>_<model_name>).",
+        help="Where checkpoints and summaries go (default: checkpoints/<dataset_name>_<model_name>).",
     )
     p.add_argument(
         "--summary_dir",
         default=None,
-        help="Where TensorBoard summaries go (default: $AIP_TENSORBOARD_LOG_DIR if set, else --train_dir).",
+        help="Where TensorBoard summaries go (default: --train_dir).",
     )
     flags.add_dataset_flags(p, split="train")
     p.add_argument(
         "--preprocessing_name",
         default=None,
-        choices=sorted(preprocessing_factory.preprocessing_fn_map),
+        choices=list(preprocessing_factory.preprocessing_fn_map()),
         help="Default: the net's own.",
     )
     p.add_argument(
@@ -77,7 +78,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _add_net_flags(net) -> None:
-    net.add_argument("--model_name", default="lenet", choices=sorted(nets_factory.networks_map))
+    net.add_argument("--model_name", default="lenet", choices=list(nets_factory.networks_map()))
     net.add_argument(
         "--weight_decay",
         type=flags.non_negative_float,
@@ -141,7 +142,7 @@ def _add_validation_flags(v) -> None:
     v.add_argument(
         "--keep_best_by",
         default=None,
-        help="The metric that picks the checkpoint kept in <train_dir>/best (accuracy, loss, mse, mAP...; "
+        help="The metric that picks the checkpoint kept in <train_dir>/best (accuracy, loss, mse...; "
         "the task says which way is better). Default: the task's main metric.",
     )
     v.add_argument(
@@ -228,16 +229,25 @@ def _add_optimization_flags(g) -> None:
 def parse(doc: str, argv: list[str] | None) -> argparse.Namespace:
     p = flags.make_parser(doc)
     add_flags(p)
-    args = flags.parse(p, argv)
-    if args.train_dir is None:  # Vertex AI names one; else checkpoints/<dataset>_<net>
-        fallback = os.path.join("checkpoints", f"{args.dataset_name}_{args.model_name}")
-        args.train_dir = cluster_env.default(cluster_env.CHECKPOINT_DIR, fallback)
-    if args.summary_dir is None:
-        args.summary_dir = cluster_env.default(cluster_env.TENSORBOARD_DIR, args.train_dir)
+    args = flags.parse(p, argv, record_flags=flag_values)
+    if args.train_dir is None:
+        args.train_dir = os.path.join("checkpoints", f"{args.dataset_name}_{args.model_name}")
     return args
 
 
-def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
+def flag_values(record: dict) -> dict:
+    """The flag values that run a recorded run (``<train_dir>/train_config.json``) again."""
+    if isinstance(record.get("flags"), dict):  # the first record format kept the flags as given
+        return {k: v for k, v in record["flags"].items() if k not in ("config", "flagfile")}
+    values = {k: v for k, v in record.items() if not isinstance(v, dict)}
+    for section in (*run_config.SECTIONS, "task_options"):
+        values.update(record.get(section, {}))
+    values["train_image_size"] = values.pop("image_size", None)
+    derived = ("format", "task", "num_classes", "labels_to_names", "image_shape")
+    return {k: v for k, v in values.items() if k not in derived}
+
+
+def settings(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
     """The run record of these flags on this dataset split (recipe defaults filled in).
 
     Raises:
@@ -245,7 +255,7 @@ def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
     """
     spec = nets_factory.get_net_spec(args.model_name)
     if spec.task != split.task:
-        same = ", ".join(n for n, s in nets_factory.networks_map.items() if s.task == split.task)
+        same = ", ".join(n for n, s in nets_factory.networks_map().items() if s.task == split.task)
         raise UserError(
             f"net {args.model_name!r} does {spec.task} but dataset {args.dataset_name!r} "
             f"is {split.task}; pick a {split.task} net (known nets: {same})."
@@ -263,7 +273,11 @@ def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
     optimizer = OptimizerSettings(
         **{f.name: pick(f.name, f.default, optimizer_recipe) for f in dataclasses.fields(OptimizerSettings)}
     )
-    recorded = {k: v for k, v in vars(args).items() if k not in ("config", "flagfile")}
+    sections = {
+        name: section(**{f.name: getattr(args, f.name) for f in dataclasses.fields(section)})
+        for name, section in run_config.SECTIONS.items()
+        if name != "optimizer"
+    }
     return RunConfig(
         model_name=args.model_name,
         dataset_name=args.dataset_name,
@@ -277,7 +291,6 @@ def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         preprocessing_name=args.preprocessing_name
         or (spec.pretrained_preprocessing if args.pretrained else None)
         or spec.default_preprocessing,
-        optimizer=optimizer,
         weight_decay=pick("weight_decay", 0.00004),
         batch_norm_decay=pick("batch_norm_decay", None),
         moving_average_decay=pick("moving_average_decay", None),
@@ -291,5 +304,6 @@ def run_config(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
             **task.option_defaults(),
             **{k: v for k, v in flags.task_overrides(args).items() if k in task.option_defaults()},
         },
-        flags=recorded,
+        optimizer=optimizer,
+        **sections,
     )

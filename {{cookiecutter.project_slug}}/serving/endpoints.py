@@ -25,9 +25,9 @@ import tensorflow as tf
 from tensorflow import keras
 
 from datasets import example_codec
-from deployment import checkpointing
+from deployment import assembly
 from deployment.run_config import CheckpointError, RunConfig
-from tasks.task_spec import IMAGES
+from tasks.task import IMAGES
 
 EXPORT_CONFIG = "export_config.json"
 
@@ -37,8 +37,8 @@ class Serving:
 
     def __init__(self, net: keras.Model, config: RunConfig, top_k: int = 5):
         self.net, self.config, self.top_k = net, config, top_k
-        self.task = config.task_spec
-        self.preprocess = config.preprocess(is_training=False)
+        self.task = assembly.task(config)
+        self.preprocess = assembly.preprocessing(config, is_training=False)
 
     def decode(self, encoded: tf.Tensor) -> tf.Tensor:
         """One encoded image as uint8 [H, W, C] with the net's channel count."""
@@ -46,14 +46,13 @@ class Serving:
 
     def answer_preprocessed(self, inputs: tf.Tensor) -> dict[str, tf.Tensor]:
         outputs, _ = self.net(inputs, training=False)
-        serve = self.task.serve_preprocessed or self.task.serve
-        return serve(outputs, self.config, self.top_k)
+        return self.task.serve_preprocessed(outputs=outputs, top_k=self.top_k)
 
     def answer_encoded(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
         spec = tf.TensorSpec(self.config.input_shape, tf.float32)
         inputs = tf.map_fn(lambda e: self.preprocess(self.decode(e)), images, fn_output_signature=spec)
         outputs, _ = self.net(inputs, training=False)
-        return self.task.serve(outputs, self.config, self.top_k)
+        return self.task.serve(outputs=outputs, top_k=self.top_k)
 
     def endpoints(self) -> dict[str, tuple[Callable, list[tf.TensorSpec]]]:
         """The signatures: ``serving_default`` and, for images, ``serving_preprocessed``."""
@@ -81,12 +80,14 @@ class Served:
 
     Attributes:
       config: The run record of the model.
+      task: The run's task (how an answer is printed).
       answer: ``answer(batch) -> {name: numpy array}`` through ``serving_default``
         (encoded bytes for image tasks, a float array for features).
     """
 
     def __init__(self, config: RunConfig, answer: Callable[[object], dict[str, np.ndarray]]):
         self.config, self.answer = config, answer
+        self.task = assembly.task(config)
         channels = config.input_shape[-1]
         self._decode = tf.function(
             lambda e: tf.shape(example_codec.decode_image(e, channels))[:2],
@@ -111,7 +112,7 @@ def load(
 ) -> Served:
     """The model of a checkpoint (through ``Serving``) or of a SavedModel written by export.py."""
     if checkpoint_path:
-        net, config, _ = checkpointing.load_net(checkpoint_path)
+        net, config, _ = assembly.load_net(checkpoint_path)
         config = with_task_overrides(config, task_overrides)
         default = Serving(net, config, top_k).functions["serving_default"]
         return Served(config, lambda batch: {k: v.numpy() for k, v in default(tf.constant(batch)).items()})
@@ -132,7 +133,7 @@ def load(
 
 
 def with_task_overrides(config: RunConfig, overrides: dict | None) -> RunConfig:
-    """The record with serving-time task settings changed (e.g. detection's thresholds)."""
+    """The record with the task settings eval, infer and export may change (``TaskOption.at_serving``)."""
     if not overrides:
         return config
     return dataclasses.replace(config, task_options={**config.task_options, **overrides})

@@ -1,4 +1,8 @@
-"""Boxes for SSD detection, in one place: anchors, IoU, encoding, matching, the multibox loss, decoding.
+"""Boxes, in one place: what SSD nets, detection data and the detection task share.
+
+The detection task's name and the keys of a decoded detection label; anchors,
+IoU, encoding, matching, the multibox loss, decoding and NMS. It imports
+nothing of this project's, so nets, datasets and tasks all build on it.
 
 Boxes are ``[ymin, xmin, ymax, xmax]`` in [0, 1] of the image (TF-Slim's and
 tf.image's order); anchors are ``[cy, cx, h, w]``, also normalised. A box is
@@ -10,12 +14,17 @@ log(h / ah) / 0.2, log(w / aw) / 0.2)``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
+DETECTION = "detection"  # the task's name
+# A decoded detection record's label: {BOXES: [N, 4] yxyx in [0, 1], LABELS: [N] 1-based (0 is
+# background), DIFFICULT: [N] 0 or 1, SIZE: [2] the original height and width}.
+BOXES, LABELS, DIFFICULT, SIZE = "boxes", "labels", "difficult", "size"
 PRIOR_SCALING = (0.1, 0.1, 0.2, 0.2)
 
 
@@ -52,6 +61,10 @@ class AnchorSpec:
     layers: tuple[AnchorLayer, ...]
     feature_map_sizes: Callable[[int], list[int]]
 
+    def at(self, image_size: int) -> np.ndarray:
+        """The anchors [A, 4] (cy, cx, h, w) for images of ``image_size`` pixels a side."""
+        return _anchors_at(self, image_size)
+
 
 def ssd_layers(min_size: float, max_size: float, count: int, ratios) -> tuple[AnchorLayer, ...]:
     """SSD's scales: the first layer at half of ``min_size``, the rest from ``min_size`` to ``max_size``."""
@@ -71,6 +84,13 @@ def generate_anchors(spec: AnchorSpec, image_size: int) -> np.ndarray:
         per_cell = [np.stack([cy, cx, np.full_like(cy, h), np.full_like(cx, w)], axis=-1) for h, w in shapes]
         anchors.append(np.stack(per_cell, axis=2).reshape(-1, 4))
     return np.concatenate(anchors).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=16)
+def _anchors_at(spec: AnchorSpec, image_size: int) -> np.ndarray:
+    anchors = generate_anchors(spec, image_size)
+    anchors.setflags(write=False)  # shared by every caller
+    return anchors
 
 
 def anchors_as_boxes(anchors) -> tf.Tensor:

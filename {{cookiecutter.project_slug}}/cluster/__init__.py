@@ -1,0 +1,1 @@
+"""Where the project runs beyond one machine: the launcher of its containers, the cluster manifests."""
