@@ -43,12 +43,13 @@ def mnist_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def lenet_dir(mnist_dir, tmp_path_factory, train_seed):
-    """A LeNet trained 200 steps on ``mnist_dir`` (shared: do not train it further)."""
+    """A LeNet trained 150 steps at batch 16 with its recipe on ``mnist_dir`` (shared: do not train it
+    further). The learn test's figures: 0.89 held-out accuracy or more."""
     train_dir = str(tmp_path_factory.mktemp("lenet"))
     assert train.main([
         "--dataset_name=mnist", f"--dataset_dir={mnist_dir}", "--model_name=lenet",
-        f"--train_dir={train_dir}", "--max_number_of_steps=200", "--batch_size=32", "--optimizer=momentum",
-        "--learning_rate=0.01", "--log_every_n_steps=100", f"--seed={train_seed}",
+        f"--train_dir={train_dir}", "--max_number_of_steps=150", "--batch_size=16",
+        "--log_every_n_steps=50", f"--seed={train_seed}",
     ]) == 0  # fmt: skip
     return train_dir
 

@@ -1,5 +1,6 @@
 """Placement on several devices. Splitting the CPU into logical devices must
-happen before TensorFlow starts, so these run train.py in a fresh process."""
+happen before TensorFlow starts, so these run train.py in a fresh process
+(two clones on the CPU: test_distributed.py)."""
 
 import json
 import os
@@ -18,29 +19,6 @@ def run_train(*flags):
     return subprocess.run(
         [sys.executable, "train.py", *flags], cwd=PROJECT, capture_output=True, text=True, timeout=300
     )
-
-
-def test_two_clones_on_cpu_train_with_the_global_batch(tmp_path):
-    train_dir = tmp_path / "sine"
-    result = run_train(
-        "--dataset_name=sine",
-        "--model_name=regression",
-        f"--train_dir={train_dir}",
-        "--num_clones=2",
-        "--clone_on_cpu",
-        "--batch_size=16",
-        "--max_number_of_steps=40",
-        "--log_every_n_steps=20",
-    )
-    assert result.returncode == 0, result.stderr
-    assert "step 40:" in result.stdout
-    config = json.loads((train_dir / "train_config.json").read_text())
-    assert config["deployment"] == {"num_clones": 2, "clone_on_cpu": True, "tpu": None}
-    import tensorflow as tf
-
-    reader = tf.train.load_checkpoint(str(train_dir / "ckpt-40"))
-    # Two clones of 16 examples each make a global batch of 32 per step.
-    assert reader.get_tensor("examples_seen/.ATTRIBUTES/VARIABLE_VALUE") == 40 * 32
 
 
 def test_bad_clone_count_is_refused():

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import eval as eval_py
+import train
 from datasets import input_pipeline, mnist
 from deployment import launch_local, model_deploy
 
@@ -40,14 +42,16 @@ def run_train(*flags, env=None):
     return result.stdout
 
 
-def test_mirrored_on_two_devices_follows_the_single_device_trajectory(tmp_path):
+def test_mirrored_on_two_devices_follows_the_single_device_trajectory(tmp_path, capsys):
     common = [
         "--dataset_name=sine",
         "--model_name=regression",
         "--max_number_of_steps=60",
         "--log_every_n_steps=5",
     ]
-    single = losses(run_train(*common, f"--train_dir={tmp_path / 'one'}", "--batch_size=32"))
+    assert train.main([*common, f"--train_dir={tmp_path / 'one'}", "--batch_size=32"]) == 0
+    single = losses(capsys.readouterr().out)
+    # Two CPU devices need a process of their own (devices are fixed when TensorFlow starts).
     mirrored = losses(
         run_train(
             *common, f"--train_dir={tmp_path / 'two'}", "--batch_size=16", "--num_clones=2", "--clone_on_cpu"
@@ -57,6 +61,10 @@ def test_mirrored_on_two_devices_follows_the_single_device_trajectory(tmp_path):
     # The same 32 examples per step, split 16 + 16: only summation order differs.
     np.testing.assert_allclose(mirrored, single, rtol=1e-3)
     assert single[-1] < 0.5 * single[0]
+    config = json.loads((tmp_path / "two" / "train_config.json").read_text())
+    assert config["deployment"] == {"num_clones": 2, "clone_on_cpu": True, "tpu": None}
+    reader = tf.train.load_checkpoint(str(tmp_path / "two" / "ckpt-60"))
+    assert reader.get_tensor("examples_seen/.ATTRIBUTES/VARIABLE_VALUE") == 60 * 32  # the global batch
 
 
 def test_workers_shard_by_file_or_by_example_without_overlap(two_shard_mnist, mnist_dir):
@@ -102,98 +110,25 @@ def stop(workers):
         worker.wait()
 
 
-def test_two_workers_train_and_write_one_checkpoint_set(two_shard_mnist, tmp_path):
+def _run_until(workers, wanted, timeout=120):
+    """Reads the chief's output until a line holds ``wanted``; returns what it read."""
+    deadline, seen = time.monotonic() + timeout, ""
+    while wanted not in seen and time.monotonic() < deadline and workers[0].poll() is None:
+        seen += workers[0].stdout.readline()
+    assert wanted in seen, seen[-2000:]
+    return seen
+
+
+def test_a_two_worker_job_stopped_by_sigterm_resumes_and_writes_one_checkpoint_set(
+    two_shard_mnist, tmp_path, capsys
+):
+    """SIGTERM to one worker: both save and stop; the job launched again resumes there and finishes."""
     train_dir = tmp_path / "lenet"
-    flags = [
-        "--dataset_name=mnist",
-        f"--dataset_dir={two_shard_mnist}",
-        f"--train_dir={train_dir}",
-        "--max_number_of_steps=40",
-        "--batch_size=16",
-        "--log_every_n_steps=20",
-        "--save_interval_secs=0.5",
-        "--eval_every_n_steps=20",
-        "--keep_best_by=accuracy",
-    ]
-    workers = start_job(flags, tmp_path)
+    flags = [f"--dataset_dir={two_shard_mnist}", f"--train_dir={train_dir}", "--dataset_name=mnist",
+             "--batch_size=8", "--log_every_n_steps=10", "--save_interval_secs=0.5"]  # fmt: skip
+    workers = start_job([*flags, "--max_number_of_steps=100000"], tmp_path)
     try:
-        outputs = [w.communicate(timeout=240)[0] for w in workers]
-    finally:
-        stop(workers)
-    assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
-    assert "Saved" in outputs[0] and "Saved" not in outputs[1]  # only the chief writes
-    # The chief validates while the other worker waits; both go on to the end.
-    assert "validation at step 20" in outputs[0] and "validation at step 40" in outputs[0]
-    assert "validation" not in outputs[1]
-    assert json.loads((train_dir / "best" / "best.json").read_text())["metric"] == "accuracy"
-    assert tf.train.latest_checkpoint(str(train_dir)).endswith("ckpt-40")
-    assert os.listdir(tmp_path / "worker_tmp") == []  # the other worker cleaned up
-    reader = tf.train.load_checkpoint(str(train_dir / "ckpt-40"))
-    assert reader.get_tensor("examples_seen/.ATTRIBUTES/VARIABLE_VALUE") == 40 * 16 * 2
-    evaluated = subprocess.run(
-        [sys.executable, "eval.py", f"--checkpoint_path={train_dir}"],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-    )
-    assert json.loads(evaluated.stdout.splitlines()[-1])["step"] == 40
-
-
-def test_a_job_that_lost_a_worker_restarts_from_its_last_checkpoint(two_shard_mnist, tmp_path):
-    train_dir = tmp_path / "lenet"
-    flags = [
-        "--dataset_name=mnist",
-        f"--dataset_dir={two_shard_mnist}",
-        f"--train_dir={train_dir}",
-        "--max_number_of_steps=60",
-        "--batch_size=8",
-        "--log_every_n_steps=10",
-        "--save_interval_secs=0.5",
-    ]
-    workers = start_job(flags, tmp_path)
-    try:
-        deadline = time.monotonic() + 120
-        while tf.train.latest_checkpoint(str(train_dir)) is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert tf.train.latest_checkpoint(str(train_dir)), "no checkpoint before the kill"
-        workers[1].send_signal(signal.SIGKILL)
-        workers[1].wait()
-        # The chief cannot go on alone: the job is stopped as a whole, as a scheduler would.
-        time.sleep(1)
-    finally:
-        stop(workers)
-    survived = tf.train.latest_checkpoint(str(train_dir))
-    step_before = int(survived.rsplit("-", 1)[1])
-    assert 0 < step_before < 60
-
-    workers = start_job(flags, tmp_path)
-    try:
-        outputs = [w.communicate(timeout=240)[0] for w in workers]
-    finally:
-        stop(workers)
-    assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:]
-    resumed = re.search(r"Resuming from .*ckpt-(\d+) at step (\d+)", outputs[0])
-    assert resumed and int(resumed.group(2)) >= step_before
-    assert tf.train.latest_checkpoint(str(train_dir)).endswith("ckpt-60")
-
-
-def test_sigterm_to_one_worker_saves_on_every_worker_and_the_job_resumes(two_shard_mnist, tmp_path):
-    train_dir = tmp_path / "lenet"
-    flags = [
-        "--dataset_name=mnist",
-        f"--dataset_dir={two_shard_mnist}",
-        f"--train_dir={train_dir}",
-        "--max_number_of_steps=100000",
-        "--batch_size=8",
-        "--log_every_n_steps=10",
-    ]
-    workers = start_job(flags, tmp_path)
-    try:
-        deadline = time.monotonic() + 120
-        seen = ""
-        while "step 20:" not in seen and time.monotonic() < deadline:
-            seen += workers[0].stdout.readline()
-        assert "step 20:" in seen, seen[-2000:]
+        _run_until(workers, "step 20:")
         workers[1].send_signal(signal.SIGTERM)
         outputs = [w.communicate(timeout=120)[0] for w in workers]
     finally:
@@ -201,12 +136,56 @@ def test_sigterm_to_one_worker_saves_on_every_worker_and_the_job_resumes(two_sha
     assert [w.returncode for w in workers] == [143, 143], outputs[0][-2000:] + outputs[1][-2000:]
     assert "Stopped on SIGTERM" in outputs[1] and "another worker was stopped" in outputs[0]
     saved = tf.train.latest_checkpoint(str(train_dir))
-    stopped_at = int(saved.rsplit("-", 1)[1])
-    assert stopped_at >= 20 and os.listdir(tmp_path / "worker_tmp") == []
-    workers = start_job([*flags[:3], f"--max_number_of_steps={stopped_at + 10}", *flags[4:]], tmp_path)
+    step_before = int(saved.rsplit("-", 1)[1])
+    assert step_before >= 20 and os.listdir(tmp_path / "worker_tmp") == []
+    _finish_the_job(flags, train_dir, step_before, tmp_path, capsys)
+
+
+@pytest.mark.slow
+def test_a_two_worker_job_that_lost_a_worker_restarts_from_its_last_checkpoint(
+    two_shard_mnist, tmp_path, capsys
+):
+    """A worker killed outright: the job is stopped as a whole, and launched again resumes from the last
+    periodic checkpoint."""
+    train_dir = tmp_path / "lenet"
+    flags = [f"--dataset_dir={two_shard_mnist}", f"--train_dir={train_dir}", "--dataset_name=mnist",
+             "--batch_size=8", "--log_every_n_steps=10", "--save_interval_secs=0.5"]  # fmt: skip
+    workers = start_job([*flags, "--max_number_of_steps=100000"], tmp_path)
+    try:
+        _run_until(workers, "step 20:")
+        while tf.train.latest_checkpoint(str(train_dir)) is None:
+            time.sleep(0.2)
+        workers[1].send_signal(signal.SIGKILL)
+        workers[1].wait()
+        time.sleep(1)  # the chief cannot go on alone: the job is stopped as a whole, as a scheduler would
+    finally:
+        stop(workers)
+    step_before = int(tf.train.latest_checkpoint(str(train_dir)).rsplit("-", 1)[1])
+    assert step_before > 0
+    _finish_the_job(flags, train_dir, step_before, tmp_path, capsys)
+
+
+def _finish_the_job(flags, train_dir, step_before, tmp_path, capsys):
+    """Launches the job again to 20 steps past ``step_before``, validating, and checks what it wrote."""
+    left_before = set(os.listdir(tmp_path / "worker_tmp"))
+    final = step_before + 20
+    validation = ["--eval_every_n_steps=10", "--keep_best_by=accuracy"]
+    workers = start_job([*flags, f"--max_number_of_steps={final}", *validation], tmp_path)
     try:
         outputs = [w.communicate(timeout=240)[0] for w in workers]
     finally:
         stop(workers)
-    assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:]
-    assert f"Resuming from {saved} at step {stopped_at}" in outputs[0]
+    assert [w.returncode for w in workers] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
+    assert re.search(rf"Resuming from .*ckpt-{step_before} at step {step_before}", outputs[0])
+    assert "Saved" in outputs[0] and "Saved" not in outputs[1]  # only the chief writes
+    # The chief validates while the other worker waits; both go on to the end.
+    assert f"validation at step {final}" in outputs[0] and "validation" not in outputs[1]
+    assert json.loads((train_dir / "best" / "best.json").read_text())["metric"] == "accuracy"
+    assert tf.train.latest_checkpoint(str(train_dir)).endswith(f"ckpt-{final}")
+    # The other worker cleaned up its checkpoint copies (a killed launch's stay: nothing could remove them).
+    assert set(os.listdir(tmp_path / "worker_tmp")) <= left_before
+    reader = tf.train.load_checkpoint(str(train_dir / f"ckpt-{final}"))
+    assert reader.get_tensor("examples_seen/.ATTRIBUTES/VARIABLE_VALUE") == final * 8 * 2
+    capsys.readouterr()
+    assert eval_py.main([f"--checkpoint_path={train_dir}"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["step"] == final

@@ -47,7 +47,7 @@ def test_eval_reports_per_class_metrics_and_draws_the_matrix(lenet_dir, tmp_path
     assert metrics["accuracy"] == pytest.approx(np.trace(matrix) / 200)
     assert set(metrics["per_class"]) == set(mnist.CLASS_NAMES)
     picture = tf.io.decode_png(tf.io.read_file(metrics["confusion_matrix_png"]))
-    assert metrics["confusion_matrix_png"] == str(tmp_path / "confusion_matrix-200.png")
+    assert metrics["confusion_matrix_png"] == str(tmp_path / "confusion_matrix-150.png")
     assert picture.shape[0] == picture.shape[1] > 10 * confusion_matrix.CELL
     assert any(name.startswith("events.out.tfevents") for name in os.listdir(tmp_path))
 
@@ -61,7 +61,7 @@ def test_eval_waits_for_each_checkpoint_and_stops_when_training_ends(mnist_dir, 
             "--dataset_name=mnist",
             f"--dataset_dir={mnist_dir}",
             f"--train_dir={train_dir}",
-            "--max_number_of_steps=150",
+            "--max_number_of_steps=50",
             "--log_every_n_steps=10",
             "--save_interval_secs=0.3",
             "--keep_checkpoint_max=2",
@@ -86,14 +86,14 @@ def test_eval_waits_for_each_checkpoint_and_stops_when_training_ends(mnist_dir, 
     assert code == 0
     steps = [json.loads(line)["step"] for line in capsys.readouterr().out.splitlines()]
     assert steps == sorted(set(steps)), "each checkpoint once, in order"
-    assert steps[-1] == 150 and len(steps) >= 2
+    assert steps[-1] == 50 and len(steps) >= 2
 
 
 def test_eval_survives_a_checkpoint_deleted_under_it_and_times_out(lenet_dir, tmp_path, capsys):
     copy = tmp_path / "ckpt"
     shutil.copytree(lenet_dir, copy)
     for name in os.listdir(copy):
-        if name.startswith("ckpt-200.data"):
+        if name.startswith("ckpt-150.data"):
             os.remove(copy / name)
     code = eval_py.main(
         [
@@ -104,7 +104,7 @@ def test_eval_survives_a_checkpoint_deleted_under_it_and_times_out(lenet_dir, tm
         ]
     )
     err = capsys.readouterr().err
-    assert f"skipped {copy}/ckpt-200" in err and "No new checkpoint" in err
+    assert f"skipped {copy}/ckpt-150" in err and "No new checkpoint" in err
     assert code == 2  # nothing could be evaluated
 
 
