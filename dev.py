@@ -21,6 +21,7 @@ that train, as CI runs them a second time:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -63,10 +64,25 @@ def run(command: list, **kwargs) -> None:
         sys.exit(result.returncode)
 
 
+def _bad_answer(answers: list[str]) -> str | None:
+    """What is wrong with the key=value answers, checked against cookiecutter.json; None if nothing."""
+    prompts = json.loads((ROOT / "cookiecutter.json").read_text())
+    for answer in answers:
+        key, sep, value = answer.partition("=")
+        if not sep or key.startswith("_") or key not in prompts:
+            known = ", ".join(k for k in prompts if not k.startswith("_"))
+            return f"{answer!r} is not an answer: give key=value with a key of {known}"
+        if isinstance(prompts[key], list) and value not in prompts[key]:
+            return f"{key}={value} is not a choice: give one of {', '.join(prompts[key])}"
+    return None
+
+
 def tour(python: Path, answers: list[str]) -> None:
     """Renders the template (defaults, or key=value answers) into build/ and runs the project's quick tour."""
-    if any("=" not in a for a in answers):
-        sys.exit(f"dev.py tour takes cookiecutter answers as key=value, not {answers}")
+    problem = _bad_answer(answers)
+    if problem:
+        print(f"dev.py tour: {problem}", file=sys.stderr)
+        sys.exit(2)
     shutil.rmtree(BUILD, ignore_errors=True)  # a fresh render: no files left from older templates
     run([python, "-m", "cookiecutter", "--no-input", "--output-dir", BUILD, ROOT, *answers])
     project = next(p for p in BUILD.iterdir() if (p / "quick_tour.py").exists())
