@@ -53,7 +53,9 @@ PARTS = {
             "datasets/cifar10.py",
             "datasets/flowers.py",
             "experiments/flowers_finetune.yaml",
+            "experiments/vgg_16_from_tf_slim.yaml",
             "tests/test_tf_slim_datasets.py",
+            "tests/test_tf_slim_zoo_checkpoints.py",
         ],
     ),
     "cluster": (

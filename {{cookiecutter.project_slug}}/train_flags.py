@@ -103,8 +103,11 @@ def _add_net_flags(net) -> None:
     net.add_argument(
         "--pretrained",
         default=None,
-        choices=("imagenet",),
-        help="keras.applications nets: start from ImageNet weights (downloads them; needs 3-channel images).",
+        metavar="imagenet|FILE",
+        help="keras.applications nets: start from Keras' ImageNet weights (from Keras' cache, "
+        "$KERAS_HOME/models or ~/.keras/models, else downloaded) or from a Keras weights file of the "
+        "net without its top (.h5, .weights.h5). Grey images are repeated to RGB. For TF-Slim's "
+        "checkpoints use --checkpoint_path.",
     )
 
 
@@ -262,14 +265,17 @@ def settings(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         )
     task = tasks_factory.get_task(split.task)
 
-    def pick(name, default, recipe=spec.recipe):
+    # Starting from weights (not resuming: a resumed run keeps its record) takes the fine-tuning recipe.
+    recipe = spec.fine_tuning_recipe if args.checkpoint_path or args.pretrained else spec.recipe
+
+    def pick(name, default, recipe=recipe):
         given = getattr(args, name)
         return given if given is not None else recipe.get(name, default)
 
     # The recipe's optimizer settings belong to its optimizer: another --optimizer starts from its own
     # defaults (RMSProp's epsilon of 1.0 would all but stop Adam).
-    same = args.optimizer in (None, spec.recipe.get("optimizer"))
-    optimizer_recipe = spec.recipe if same else {}
+    same = args.optimizer in (None, recipe.get("optimizer"))
+    optimizer_recipe = recipe if same else {}
     optimizer = OptimizerSettings(
         **{f.name: pick(f.name, f.default, optimizer_recipe) for f in dataclasses.fields(OptimizerSettings)}
     )
@@ -288,9 +294,7 @@ def settings(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         labels_to_names=dict(split.labels_to_names),
         image_shape=tuple(split.image_shape),
         image_size=args.train_image_size or spec.default_image_size,
-        preprocessing_name=args.preprocessing_name
-        or (spec.pretrained_preprocessing if args.pretrained else None)
-        or spec.default_preprocessing,
+        preprocessing_name=args.preprocessing_name or spec.default_preprocessing,
         weight_decay=pick("weight_decay", 0.00004),
         batch_norm_decay=pick("batch_norm_decay", None),
         moving_average_decay=pick("moving_average_decay", None),

@@ -14,10 +14,11 @@ from collections.abc import Callable
 import tensorflow as tf
 from tensorflow import keras
 
+from datasets import imagenet_names
 from deployment import checkpointing
 from deployment.run_config import CheckpointError, RunConfig
 from errors import UserError
-from nets import nets_factory
+from nets import nets_factory, slim_checkpoint
 from nets.net_spec import NetSpec
 from preprocessing import preprocessing_factory
 from tasks import tasks_factory
@@ -71,10 +72,32 @@ def load_net(checkpoint_path: str) -> tuple[keras.Model, RunConfig, str]:
       ``(net, config, resolved_path)``; ``config.step`` is the checkpoint's step.
     """
     path = checkpointing.resolve_checkpoint(checkpoint_path)
+    if slim_checkpoint.is_slim_checkpoint(path):
+        config = slim_run_config(path)
+        net = build_net(config)
+        slim_checkpoint.load(net, path, config.model_name, excluded=lambda variable: False)
+        return net, config, path
     config = checkpointing.read_config(path)
     net = build_net(config)
     checkpointing.restore(checkpointing.weights_checkpoint(net, config), path, config, partial=True)
     return net, config, path
+
+
+def slim_run_config(path: str) -> RunConfig:
+    """The record of a TF-Slim checkpoint (which has none): its net at its size, ImageNet's class names.
+
+    Used to apply a model zoo checkpoint as it is (infer.py, export.py) or to
+    evaluate it; class names are ImageNet's when it has 1000 or 1001 classes.
+    """
+    name, num_classes, channels = slim_checkpoint.identify(path)
+    spec = nets_factory.get_net_spec(name)
+    names = imagenet_names.labels_to_names(num_classes) or {k: f"class {k}" for k in range(num_classes)}
+    return RunConfig(
+        model_name=name, dataset_name="imagenet", dataset_dir=None, dataset_split_name="validation",
+        task=spec.task, num_classes=num_classes, labels_to_names=names,
+        image_shape=(spec.default_image_size, spec.default_image_size, channels),
+        image_size=spec.default_image_size, preprocessing_name=spec.default_preprocessing,
+    )  # fmt: skip
 
 
 def set_batch_norm_decay(net: keras.Model, decay: float) -> None:

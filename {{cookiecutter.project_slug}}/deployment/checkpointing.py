@@ -41,6 +41,8 @@ def resolve_checkpoint(path: str) -> str:
                 f"`python train.py --train_dir={path} ...`, or pass a checkpoint file."
             )
         return latest
+    if tf.io.gfile.exists(path):
+        return path  # one file: TF1's V1 format, as TF-Slim's older model zoo checkpoints are
     raise CheckpointError(f"{path} is neither a checkpoint (no {path}.index) nor a directory holding one.")
 
 
@@ -58,7 +60,8 @@ def read_config(checkpoint: str) -> RunConfig:
     except AssertionError as e:
         raise CheckpointError(
             f"{checkpoint} holds no run record: it was not written by this project's "
-            "train.py, so the net it belongs to is unknown."
+            "train.py, so the net it belongs to is unknown. A TF-Slim model zoo checkpoint "
+            "starts a run with `train.py --model_name=NET --checkpoint_path=...`."
         ) from e
     try:
         return RunConfig.from_json(text.numpy().decode("utf-8"), int(step.numpy()))

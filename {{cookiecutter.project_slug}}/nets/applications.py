@@ -4,18 +4,64 @@ The application (without its top, ``weights=None`` unless asked) is built on
 the first call at the images' shape, so it has no input layer of its own to
 feed; ``net(images, training)`` returns ``(logits, end_points)``, the end
 points being named blocks of the application plus ``PreLogits`` and
-``Logits``. ``weights="imagenet"`` starts from ImageNet weights (a download;
-the images must have 3 channels). Weight decay is put on every kernel.
+``Logits``. Weight decay is put on every kernel.
+
+``weights="imagenet"`` starts from Keras' ImageNet weights: the file in
+Keras' cache (``$KERAS_HOME/models``, default ``~/.keras/models``) if it is
+there, else a download; offline, a ``UserError`` names the file to fetch and
+where to put it. ``weights=PATH`` takes a local Keras weights file of the
+application without its top (``.h5`` or ``.weights.h5``). Images with one
+channel (digits, X-rays) are repeated to three: the published weights are
+RGB, and a grey image is the RGB image whose channels are equal.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable
 
 import tensorflow as tf
 from tensorflow import keras
 
+from errors import UserError
 from nets.regularizers import l2_regularizer
+
+
+def keras_cache() -> str:
+    """Where Keras keeps downloaded weights: ``$KERAS_HOME/models`` (default ``~/.keras/models``)."""
+    return os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "models")
+
+
+def application_body(application: Callable[..., keras.Model], weights: str | None, weight_decay: float,
+                     **kwargs) -> keras.Model:  # fmt: skip
+    """``application(include_top=False, weights=..., **kwargs)`` with weight decay on its kernels.
+
+    Raises:
+      UserError: the weights file is not there, or Keras' ImageNet weights
+        are neither in its cache nor downloadable (the message names the file
+        and where to put it).
+    """
+    if weights not in (None, "imagenet") and not tf.io.gfile.exists(weights):
+        raise UserError(f"--pretrained={weights}: no such file; pass imagenet or a Keras weights file.")
+    try:
+        base = application(include_top=False, weights=weights, **kwargs)
+    except Exception as e:  # keras.utils.get_file raises a bare Exception when it cannot download
+        url = re.search(r"https?://\S+?\.h5", str(e))
+        if weights != "imagenet" or not url:
+            raise
+        reason = str(e).rsplit(" -- ", 1)[-1][:120]
+        raise UserError(
+            f"cannot download Keras' ImageNet weights ({reason}): fetch {url.group(0)} "
+            f"and put it in {keras_cache()} (set KERAS_HOME to use another folder), or pass "
+            "--pretrained=PATH to the file."
+        ) from e
+    regularizer = l2_regularizer(weight_decay)
+    for layer in base.layers if regularizer else []:
+        for attribute in ("kernel", "depthwise_kernel"):
+            if hasattr(layer, attribute):
+                getattr(layer, attribute).regularizer = regularizer
+    return base
 
 
 class ApplicationNet(keras.Model):
@@ -46,21 +92,18 @@ class ApplicationNet(keras.Model):
         )
 
     def build(self, input_shape):
-        base = self.application(
-            include_top=False, weights=self.pretrained, input_shape=tuple(input_shape[1:]), pooling="avg"
+        shape = (*input_shape[1:-1], 3)  # grey images are repeated to RGB in call()
+        base = application_body(
+            self.application, self.pretrained, self.weight_decay, input_shape=shape, pooling="avg"
         )
         if self.scratch_init and not self.pretrained:
             self.scratch_init(base)
-        regularizer = l2_regularizer(self.weight_decay)
-        if regularizer:
-            for layer in base.layers:
-                for attribute in ("kernel", "depthwise_kernel"):
-                    if hasattr(layer, attribute):
-                        getattr(layer, attribute).regularizer = regularizer
         outputs = [base.get_layer(n).output for n in self.end_point_layers] + [base.output]
         self.base = keras.Model(base.inputs, outputs, name=base.name)
 
     def call(self, images: tf.Tensor, training: bool = False):
+        if images.shape[-1] == 1:
+            images = tf.image.grayscale_to_rgb(images)
         *blocks, features = self.base(images, training=training)
         end_points = dict(zip(self.end_point_layers, blocks, strict=True))
         end_points["PreLogits"] = features

@@ -1,7 +1,8 @@
 """CifarNet, with TF-Slim's topology (default input 32x32).
 
-conv1 64 5x5 -> pool1 3x3/2 -> LRN -> conv2 64 5x5 -> LRN -> pool2 3x3/2 ->
-Flatten -> fc3 384 -> dropout3 -> fc4 192 -> Logits.
+conv1 64 5x5 -> pool1 2x2/2 -> LRN -> conv2 64 5x5 -> LRN -> pool2 2x2/2 ->
+Flatten -> fc3 384 -> dropout3 -> fc4 192 -> Logits. TF-Slim's CifarNet
+checkpoints load into it (its logits are TF-Slim's ``CifarNet/logits``).
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ class CifarNet(keras.Model):
         self.conv1 = keras.layers.Conv2D(
             64, 5, padding="same", activation="relu", kernel_regularizer=reg, name="conv1"
         )
-        self.pool1 = keras.layers.MaxPool2D(3, 2, padding="same", name="pool1")
+        self.pool1 = keras.layers.MaxPool2D(2, 2, name="pool1")
         self.conv2 = keras.layers.Conv2D(
             64, 5, padding="same", activation="relu", kernel_regularizer=reg, name="conv2"
         )
-        self.pool2 = keras.layers.MaxPool2D(3, 2, padding="same", name="pool2")
+        self.pool2 = keras.layers.MaxPool2D(2, 2, name="pool2")
         self.flatten = keras.layers.Flatten(name="Flatten")
         self.fc3 = keras.layers.Dense(384, activation="relu", kernel_regularizer=reg, name="fc3")
         self.dropout3 = keras.layers.Dropout(1.0 - dropout_keep_prob, name="dropout3")
@@ -52,6 +53,11 @@ class CifarNet(keras.Model):
         self.logits = (
             keras.layers.Dense(num_classes, kernel_regularizer=reg, name="Logits") if num_classes else None
         )
+
+    def slim_layers(self) -> dict:
+        """Each layer with weights under its TF-Slim scope."""
+        names = ("conv1", "conv2", "fc3", "fc4")
+        return {**{n: getattr(self, n) for n in names}, "logits": self.logits}
 
     def call(self, images: tf.Tensor, training: bool = False):
         end_points = {}
@@ -72,4 +78,4 @@ class CifarNet(keras.Model):
         return logits, end_points
 
 
-NETS = {"cifarnet": NetSpec(CifarNet, 32, "cifarnet", recipe=recipes.SGD)}
+NETS = {"cifarnet": NetSpec(CifarNet, 32, "cifarnet", recipe=recipes.SGD, slim_scope="CifarNet")}

@@ -1,7 +1,8 @@
 """LeNet, with TF-Slim's topology.
 
 conv1 32 5x5 -> pool1 -> conv2 64 5x5 -> pool2 -> Flatten -> fc3 1024 ->
-dropout3 -> Logits. Default input size 28x28.
+dropout3 -> Logits. Default input size 28x28. TF-Slim's LeNet checkpoints load
+into it (its logits are TF-Slim's ``LeNet/fc4``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ class LeNet(keras.Model):
             else None
         )
 
+    def slim_layers(self) -> dict:
+        """Each layer with weights under its TF-Slim scope."""
+        return {"conv1": self.conv1, "conv2": self.conv2, "fc3": self.fc3, "fc4": self.logits}
+
     def call(self, images: tf.Tensor, training: bool = False):
         end_points = {}
         net = images
@@ -68,4 +73,4 @@ class LeNet(keras.Model):
         return logits, end_points
 
 
-NETS = {"lenet": NetSpec(LeNet, 28, "lenet", recipe=recipes.SGD)}
+NETS = {"lenet": NetSpec(LeNet, 28, "lenet", recipe=recipes.SGD, slim_scope="LeNet")}

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from tensorflow import keras
 
+from nets import recipes
 from tasks import names
 
 
@@ -25,13 +26,19 @@ class NetSpec:
       task: The task it serves (a name in ``tasks.tasks_factory``).
       recipe: ``train.py`` flag values that train this net from scratch, used
         where the flag is not given (e.g. ``recipes.RMSPROP``).
-      pretrained_preprocessing: The preprocessing its published ImageNet
-        weights expect, used with ``--pretrained`` (None: the default one).
       anchors: What its outputs are relative to, for nets whose task needs
         that (None for the others); the task gets them at the run's size.
       min_image_size: The smallest input side it trains reliably at (None: any
         size it accepts). train.py warns below it; the learn tests and the zoo
         train at it.
+      fine_tuning: The flag values used instead of ``recipe`` when the run
+        starts from weights (``--checkpoint_path``, ``--pretrained``); None:
+        ``recipes.fine_tuning(recipe)``, a tenth of its rate.
+      slim_scope: TF-Slim's variable scope for this net (``LeNet``, ``CifarNet``)
+        where the net is TF-Slim's architecture: its model zoo checkpoints then
+        load into it (``nets/slim_checkpoint.py``); the net's
+        ``slim_layers()`` names each layer's TF-Slim scope. None: no TF-Slim
+        checkpoint fits it.
     """
 
     builder: Callable[..., keras.Model]
@@ -39,6 +46,11 @@ class NetSpec:
     default_preprocessing: str
     task: str = names.CLASSIFICATION
     recipe: Mapping = dataclasses.field(default_factory=dict)
-    pretrained_preprocessing: str | None = None
     anchors: object | None = None
     min_image_size: int | None = None
+    slim_scope: str | None = None
+    fine_tuning: Mapping | None = None
+
+    @property
+    def fine_tuning_recipe(self) -> Mapping:
+        return self.fine_tuning if self.fine_tuning is not None else recipes.fine_tuning(dict(self.recipe))

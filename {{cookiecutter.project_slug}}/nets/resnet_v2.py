@@ -8,11 +8,20 @@ starts from Keras' ImageNet weights (input in [-1, 1], ``inception``).
 
 from __future__ import annotations
 
+import re
+
+import tensorflow as tf
 from tensorflow import keras
 
 from nets import applications, recipes
 from nets.net_spec import NetSpec
-from nets.resnet_v1 import zero_residual_branches
+
+
+def zero_residual_branches(base: keras.Model) -> None:
+    """Every residual block starts as the identity: its last convolution starts at zero (as ResNet v1's)."""
+    for layer in base.layers:
+        if re.fullmatch(r"conv\d_block\d+_3_conv", layer.name):
+            layer.kernel.assign(tf.zeros_like(layer.kernel))
 
 
 def _resnet(application, end_point_layers, name):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
+from nets import applications
 from nets.net_spec import NetSpec
-from nets.regularizers import l2_regularizer
 from nets.ssd_common import RECIPE, Heads, conv_bn, halvings
 from tasks.box_ops import DETECTION, AnchorSpec, ssd_layers
 
@@ -51,14 +51,12 @@ class SSDMobileNetV2(keras.Model):
         self.heads = Heads(ANCHORS, num_classes, weight_decay)
 
     def build(self, input_shape):
-        base = keras.applications.MobileNetV2(
-            include_top=False, weights=self.pretrained, input_shape=tuple(input_shape[1:])
+        base = applications.application_body(
+            keras.applications.MobileNetV2,
+            self.pretrained,
+            self.weight_decay,
+            input_shape=tuple(input_shape[1:]),
         )
-        regularizer = l2_regularizer(self.weight_decay)
-        for layer in base.layers if regularizer else []:
-            for attribute in ("kernel", "depthwise_kernel"):
-                if hasattr(layer, attribute):
-                    getattr(layer, attribute).regularizer = regularizer
         outputs = [base.get_layer("block_13_expand_relu").output, base.output]
         self.body = keras.Model(base.inputs, outputs, name="MobilenetV2")
 

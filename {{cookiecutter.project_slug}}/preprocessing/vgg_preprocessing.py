@@ -60,28 +60,6 @@ def crop(
     return image
 
 
-# What Keras' VGG and ResNet (v1) ImageNet weights were trained on ("caffe" mode): BGR, these means.
-_CAFFE_BGR_MEANS = (103.939, 116.779, 123.68)
-
-
-def preprocess_image_caffe(
-    image: tf.Tensor,
-    output_height: int,
-    output_width: int,
-    is_training: bool = False,
-    seed: tf.Tensor | None = None,
-    random_flip: bool = True,
-) -> tf.Tensor:
-    """VGG's resize, crop and flip, then the input scaling of keras.applications' ImageNet weights.
-
-    For fine-tuning ResNet v1 (and Keras' VGG) from ``--pretrained=imagenet``:
-    channels reversed to BGR and Keras' BGR means subtracted, as
-    ``keras.applications.vgg16.preprocess_input`` does. Needs 3 channels.
-    """
-    image = crop(tf.cast(image, tf.float32), output_height, output_width, is_training, seed, random_flip)
-    return image[..., ::-1] - tf.constant(_CAFFE_BGR_MEANS, tf.float32)
-
-
 def preprocess_image(
     image: tf.Tensor,
     output_height: int,
@@ -98,4 +76,4 @@ def preprocess_image(
     return subtract_means(image)
 
 
-PREPROCESSING = {"vgg": preprocess_image, "vgg_caffe": preprocess_image_caffe}
+PREPROCESSING = {"vgg": preprocess_image}

@@ -1,5 +1,9 @@
 """Shared fixtures: TensorFlow is imported once, quietly; small data made on the spot."""
 
+import os
+import subprocess
+import sys
+
 import cli  # noqa: F401  (imports TensorFlow quietly, before anything else does)
 
 import pytest
@@ -62,3 +66,21 @@ def two_shard_mnist(tmp_path_factory):
     out = tmp_path_factory.mktemp("mnist2")
     mnist.download_and_convert(str(out), source_dir=str(raw), num_shards=2)
     return str(out)
+
+
+@pytest.fixture(scope="module")
+def slim_references(tmp_path_factory):
+    """``make(specs)``: TF-Slim's checkpoints and logits for ``{net: (builder, size, classes, format)}``,
+    written by TF-Slim itself in one subprocess (``tests/slim_reference.py``); returns their folder."""
+
+    def make(specs: dict) -> str:
+        out = str(tmp_path_factory.mktemp("slim"))
+        script = os.path.join(os.path.dirname(__file__), "slim_reference.py")
+        args = [":".join(map(str, (name, *spec))) for name, spec in specs.items()]
+        result = subprocess.run(
+            [sys.executable, script, out, *args], capture_output=True, text=True, timeout=900
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return out
+
+    return make

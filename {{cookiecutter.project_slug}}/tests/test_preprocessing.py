@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from errors import UserError
-from preprocessing import preprocessing_factory, vgg_preprocessing
+from preprocessing import preprocessing_factory
 
 
 @pytest.mark.parametrize("name", list(preprocessing_factory.preprocessing_fn_map()))
@@ -27,18 +27,6 @@ def test_augmentation_is_a_function_of_the_seed(name):
     assert tf.reduce_all(a == b) and not tf.reduce_all(a == c)
 
 
-def test_pretrained_vgg_and_resnet_v1_get_the_caffe_scaling_of_their_weights():
-    image = tf.cast(tf.random.stateless_uniform([64, 48, 3], [3, 4], maxval=256, dtype=tf.int32), tf.uint8)
-    ours = preprocessing_factory.get_preprocessing("vgg_caffe")(image, output_height=32, output_width=32)
-    # The same resize and crop, then Keras' own preprocessing for those weights.
-    cropped = vgg_preprocessing.crop(tf.cast(image, tf.float32), 32, 32, False, None)
-    keras_way = tf.keras.applications.vgg16.preprocess_input(cropped.numpy())
-    np.testing.assert_allclose(ours.numpy(), keras_way, atol=1e-4)
-    np.testing.assert_allclose(
-        ours.numpy(), tf.keras.applications.resnet50.preprocess_input(cropped.numpy()), atol=1e-4
-    )
-
-
 def test_pretrained_inception_and_mobilenet_get_minus_one_to_one():
     image = tf.cast(tf.random.stateless_uniform([32, 32, 3], [5, 6], maxval=256, dtype=tf.int32), tf.uint8)
     ours = preprocessing_factory.get_preprocessing("inception")(image, output_height=32, output_width=32)
@@ -50,26 +38,6 @@ def test_pretrained_inception_and_mobilenet_get_minus_one_to_one():
         tf.keras.applications.inception_v3.preprocess_input,
     ):
         np.testing.assert_allclose(ours.numpy(), preprocess_input(cropped.numpy() * 255.0), atol=1e-5)
-
-
-@pytest.mark.parametrize(
-    ("model_name", "expected"),
-    [
-        ("resnet_v1_50", "vgg_caffe"),
-        ("mobilenet_v2", "inception"),
-        ("inception_v3", "inception"),
-    ],
-)
-def test_pretrained_flag_picks_the_weights_preprocessing(model_name, expected, mnist_dir):
-    import train_flags
-    from datasets import mnist
-
-    args = train_flags.parse(
-        None, [f"--model_name={model_name}", "--pretrained=imagenet", "--dataset_name=mnist"]
-    )
-    assert train_flags.settings(args, mnist.get_split("train", mnist_dir)).preprocessing_name == expected
-    args = train_flags.parse(None, [f"--model_name={model_name}", "--dataset_name=mnist"])
-    assert train_flags.settings(args, mnist.get_split("train", mnist_dir)).preprocessing_name != "vgg_caffe"
 
 
 def test_lenet_maps_pixels_to_minus_one_one():
@@ -84,7 +52,7 @@ def test_lenet_resizes_images_of_another_size():
 
 
 def test_unknown_preprocessing_lists_the_known_ones():
-    with pytest.raises(UserError, match="known: cifarnet, identity, inception, lenet, .*vgg, vgg_caffe"):
+    with pytest.raises(UserError, match="known: cifarnet, identity, inception, lenet, .*vgg"):
         preprocessing_factory.get_preprocessing("resnet")
 
 

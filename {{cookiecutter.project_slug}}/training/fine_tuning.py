@@ -2,7 +2,10 @@
 
 Variables are matched by their path inside the net (``conv1/kernel``,
 ``Logits/bias``), not by the net's name, so a 10-class LeNet checkpoint can
-start a 5-class LeNet once ``Logits`` is excluded.
+start a 5-class LeNet once ``Logits`` is excluded. A TF-Slim checkpoint (the
+model zoo's) is read by TF-Slim's names (``nets/slim_checkpoint.py``). Scopes
+are given either way: this project's (``Logits``, ``LeNet/Logits``) or
+TF-Slim's (``LeNet/fc4``, ``CifarNet/logits``) for nets that have them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 from tensorflow import keras
 
 from deployment import assembly, checkpointing
+from nets import nets_factory, slim_checkpoint
 
 
 def key(variable) -> str:
@@ -19,9 +23,18 @@ def key(variable) -> str:
     return variable.path.split("/", 1)[-1]
 
 
-def in_scopes(variable, scopes: list[str]) -> bool:
-    """Whether the variable's path (with or without the net's name) starts with one of ``scopes``."""
-    return any(path.startswith(scope) for scope in scopes for path in (key(variable), variable.path))
+def slim_aliases(net: keras.Model, model_name: str) -> dict[int, str]:
+    """id(variable) -> its TF-Slim name, for nets with TF-Slim's scopes (else empty)."""
+    scope = nets_factory.get_net_spec(model_name).slim_scope
+    if not scope:
+        return {}
+    return {id(v): name for name, v in slim_checkpoint.slim_names(net, scope).items()}
+
+
+def in_scopes(variable, scopes: list[str], aliases: dict[int, str] | None = None) -> bool:
+    """Whether the variable's path (with or without the net's name) or TF-Slim name starts with a scope."""
+    paths = (key(variable), variable.path, (aliases or {}).get(id(variable), ""))
+    return any(path and path.startswith(scope) for scope in scopes for path in paths)
 
 
 def parse_scopes(text: str | None) -> list[str]:
@@ -29,7 +42,11 @@ def parse_scopes(text: str | None) -> list[str]:
 
 
 def warm_start(
-    net: keras.Model, checkpoint_path: str, exclude_scopes: list[str], ignore_missing_vars: bool
+    net: keras.Model,
+    model_name: str,
+    checkpoint_path: str,
+    exclude_scopes: list[str],
+    ignore_missing_vars: bool,
 ) -> int:
     """Copies matching weights from a checkpoint into ``net``; returns how many were copied.
 
@@ -37,8 +54,15 @@ def warm_start(
       checkpointing.CheckpointError: shapes differ for variables that are not
         excluded (the message lists them and the flag that fixes it), or
         variables are missing without --ignore_missing_vars.
+      slim_checkpoint.SlimCheckpointError: the same for a TF-Slim checkpoint,
+        or it holds another net.
     """
     path = checkpointing.resolve_checkpoint(checkpoint_path)
+    aliases = slim_aliases(net, model_name)
+    if slim_checkpoint.is_slim_checkpoint(path):
+        return slim_checkpoint.load(
+            net, path, model_name, lambda v: in_scopes(v, exclude_scopes, aliases), ignore_missing_vars
+        )
     source_config = checkpointing.read_config(path)
     source = assembly.build_net(source_config)
     checkpointing.restore(
@@ -47,7 +71,7 @@ def warm_start(
     available = {key(v): v for v in source.weights}
     mismatched, missing, copied = [], [], 0
     for variable in net.weights:
-        if in_scopes(variable, exclude_scopes):
+        if in_scopes(variable, exclude_scopes, aliases):
             continue
         match = available.get(key(variable))
         if match is None:
@@ -75,7 +99,7 @@ def warm_start(
     return copied
 
 
-def trainable_variables(net: keras.Model, trainable_scopes: str | None) -> list:
+def trainable_variables(net: keras.Model, model_name: str, trainable_scopes: str | None) -> list:
     """The net's variables that training updates: all, or those under ``trainable_scopes``.
 
     Raises:
@@ -83,10 +107,12 @@ def trainable_variables(net: keras.Model, trainable_scopes: str | None) -> list:
         shows how variables are named).
     """
     scopes = parse_scopes(trainable_scopes)
-    chosen = [v for v in net.trainable_variables if not scopes or in_scopes(v, scopes)]
+    aliases = slim_aliases(net, model_name)
+    chosen = [v for v in net.trainable_variables if not scopes or in_scopes(v, scopes, aliases)]
     if not chosen:
         raise checkpointing.CheckpointError(
             f"--trainable_scopes={trainable_scopes} matches no variable; they are named like "
             f"{', '.join(key(v) for v in net.trainable_variables[:4])}, ..."
+            + (f" (or TF-Slim's {', '.join(list(aliases.values())[:2])}, ...)" if aliases else "")
         )
     return chosen

@@ -139,7 +139,7 @@ class Trainer:
         )
         with self.strategy.scope():
             net = assembly.build_net(config, weights=config.pretrained)
-            train_vars = fine_tuning.trainable_variables(net, config.trainable_scopes)
+            train_vars = fine_tuning.trainable_variables(net, config.model_name, config.trainable_scopes)
             steps_per_epoch = self.split.num_samples / self.global_batch
             learning_rate = optimization.learning_rate(
                 config.optimizer, steps_per_epoch, self.loop.max_number_of_steps
@@ -174,6 +174,7 @@ class Trainer:
             warm = config.warm_start
             copied = fine_tuning.warm_start(
                 state.net,
+                config.model_name,
                 warm.checkpoint_path,
                 fine_tuning.parse_scopes(warm.checkpoint_exclude_scopes),
                 warm.ignore_missing_vars,

@@ -1,0 +1,148 @@
+"""TF-Slim's checkpoints (its model zoo's format) load into the nets that are TF-Slim's architecture, compute
+what TF-Slim computed, and start a fine-tuning run with TF-Slim's flags; the others are refused by name."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import eval as eval_py
+import export
+import infer
+import train
+from datasets import imagenet_names
+from deployment import assembly
+from errors import UserError
+from nets import nets_factory, slim_checkpoint
+from training import fine_tuning
+
+# net: (TF-Slim builder, size, classes, checkpoint format); every net of this render with a TF-Slim scope.
+REFERENCE = {
+    "lenet": ("lenet", 28, 10, "v2"),
+    "cifarnet": ("cifarnet", 32, 10, "v1"),
+    "resnet_v1_50": ("resnet_v1.resnet_v1_50", 64, 1000, "v1"),  # any size: it pools globally
+    "resnet_v1_101": ("resnet_v1.resnet_v1_101", 64, 1000, "v2"),
+    "resnet_v1_152": ("resnet_v1.resnet_v1_152", 64, 1000, "v2"),
+}
+SLOW = {"resnet_v1_101", "resnet_v1_152"}  # 45 and 60 M weights; 50 stands for them in the default run
+
+
+def load_and_compare(folder: str, name: str, classes: int) -> float:
+    """Loads TF-Slim's checkpoint of ``name`` into our net; returns the largest logit difference."""
+    images = np.load(os.path.join(folder, name, "images.npy"))
+    expected = np.load(os.path.join(folder, name, "logits.npy"))
+    net = nets_factory.get_network(name, classes)
+    net(tf.zeros_like(images))
+    copied = fine_tuning.warm_start(net, name, os.path.join(folder, name, "model.ckpt"), [], False)
+    assert copied == len(net.weights)
+    logits, _ = net(images, training=False)
+    return float(np.abs(logits.numpy() - expected.reshape(logits.shape)).max())
+
+
+@pytest.fixture(scope="module")
+def references(slim_references):
+    default_run = {n: REFERENCE[n] for n in ("lenet", "cifarnet", "resnet_v1_50")}
+    return slim_references(default_run | {"lenet_5": ("lenet", 28, 5, "v1")})
+
+
+def test_every_net_with_a_tf_slim_scope_has_a_reference_here_or_in_its_part():
+    ours = {n for n, s in nets_factory.networks_map().items() if s.slim_scope}
+    assert set(REFERENCE) <= ours
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.slow] * (n in SLOW)) for n in REFERENCE])
+def test_a_tf_slim_checkpoint_computes_what_tf_slim_computed(references, slim_references, name):
+    folder = (
+        references
+        if os.path.isdir(os.path.join(references, name))
+        else slim_references({name: REFERENCE[name]})
+    )
+    assert load_and_compare(folder, name, REFERENCE[name][2]) <= 1e-4
+
+
+def write_as_tf_slim(train_dir: str, prefix: str) -> None:
+    """Writes a trained LeNet's weights under TF-Slim's names, as TF-Slim's Saver would (name-based V2)."""
+    net, _, _ = assembly.load_net(train_dir)
+    names = slim_checkpoint.slim_names(net, "LeNet")
+    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=list(names), shape_and_slices=[""] * len(names),
+                      tensors=[tf.convert_to_tensor(v) for v in names.values()])  # fmt: skip
+
+
+def test_fine_tuning_from_a_tf_slim_checkpoint_with_its_flags_keeps_what_it_knows_and_serves(
+    references, lenet_dir, mnist_dir, tmp_path, capsys
+):
+    run = [f"--dataset_dir={mnist_dir}", "--dataset_name=mnist", "--model_name=lenet",
+           "--max_number_of_steps=40", "--batch_size=16"]  # fmt: skip
+    five_classes = os.path.join(references, "lenet_5", "model.ckpt")  # MNIST has 10
+    assert train.main([*run, f"--checkpoint_path={five_classes}", f"--train_dir={tmp_path / 'no'}"]) == 2
+    assert "--checkpoint_exclude_scopes=LeNet/fc4" in capsys.readouterr().err
+
+    checkpoint = str(tmp_path / "lenet.ckpt")
+    write_as_tf_slim(lenet_dir, checkpoint)
+    train_dir = str(tmp_path / "tuned")
+    tune = [
+        f"--checkpoint_path={checkpoint}",
+        "--checkpoint_exclude_scopes=LeNet/fc4",
+        "--trainable_scopes=LeNet/fc4",
+    ]
+    assert train.main([*run, f"--train_dir={train_dir}", *tune]) == 0
+    assert "Fine-tuning from" in capsys.readouterr().out
+    net, _, _ = assembly.load_net(train_dir)
+    kept = tf.train.load_checkpoint(checkpoint).get_tensor("LeNet/fc3/weights")
+    np.testing.assert_array_equal(net.fc3.kernel.numpy(), kept)  # frozen: not in --trainable_scopes
+    assert eval_py.main([f"--checkpoint_path={train_dir}", f"--eval_dir={tmp_path / 'eval'}"]) == 0
+    # New logits on features that know digits: far above chance (0.1) after 40 steps; on a random
+    # LeNet's frozen features the same run stayed near 0.3.
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["accuracy"] > 0.7
+    assert export.main([f"--checkpoint_path={train_dir}", f"--output_dir={tmp_path / 'export'}"]) == 0
+    digit = tmp_path / "digit.png"
+    tf.io.write_file(str(digit), tf.io.encode_png(tf.zeros([28, 28, 1], tf.uint8)))
+    capsys.readouterr()
+    assert infer.main([f"--checkpoint_path={train_dir}", str(digit)]) == 0
+    assert '"label"' in capsys.readouterr().out
+
+
+def test_a_tf_slim_checkpoint_of_another_net_is_refused_by_name(references, tmp_path, capsys):
+    checkpoint = os.path.join(references, "lenet", "model.ckpt")
+    net = nets_factory.get_network("cifarnet", 10)
+    net(tf.zeros([1, 32, 32, 3]))
+    with pytest.raises(Exception, match="not a TF-Slim CifarNet checkpoint: it holds TF-Slim's LeNet "
+                                        "variables: pass --model_name=lenet"):  # fmt: skip
+        fine_tuning.warm_start(net, "cifarnet", checkpoint, [], False)
+    other = [n for n, s in nets_factory.networks_map().items() if not s.slim_scope and s.default_image_size]
+    net = nets_factory.get_network(other[0], 10)
+    net(tf.zeros([1, 96, 96, 3]))
+    with pytest.raises(Exception, match=f"net '{other[0]}' is not TF-Slim's architecture; it holds "
+                                        "TF-Slim's LeNet variables: pass --model_name=lenet"):  # fmt: skip
+        fine_tuning.warm_start(net, other[0], checkpoint, [], False)
+
+
+def test_a_tf_slim_checkpoint_itself_answers_in_imagenet_class_names_and_exports(
+    references, tmp_path, capsys
+):
+    """TF-Slim's walkthrough, "apply a pre-trained model to images": infer.py and export.py take it as is."""
+    checkpoint = os.path.join(references, "resnet_v1_50", "model.ckpt")
+    picture = tmp_path / "photo.png"
+    pixels = tf.random.stateless_uniform([256, 320, 3], [1, 2], maxval=256, dtype=tf.int32)
+    tf.io.write_file(str(picture), tf.io.encode_png(tf.cast(pixels, tf.uint8)))
+    capsys.readouterr()
+    assert infer.main([f"--checkpoint_path={checkpoint}", "--top_k=3", str(picture)]) == 0
+    predictions = json.loads(capsys.readouterr().out.splitlines()[-1])["predictions"]
+    names = imagenet_names.labels_to_names(1000)
+    assert len(predictions) == 3 and names[281] == "tabby"
+    assert all(p["label"] == names[p["class_id"]] for p in predictions)
+    assert export.main([f"--checkpoint_path={checkpoint}", f"--output_dir={tmp_path / 'export'}"]) == 0
+    assert infer.main([f"--saved_model_dir={tmp_path / 'export'}", "--top_k=3", str(picture)]) == 0
+    served = json.loads(capsys.readouterr().out.splitlines()[-1])["predictions"]
+    assert [p["class_id"] for p in served] == [p["class_id"] for p in predictions]
+
+
+def test_a_tf_slim_checkpoint_of_no_net_here_says_what_it_holds(tmp_path):
+    prefix = str(tmp_path / "other.ckpt")
+    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=["InceptionResnetV2/Conv2d_1a_3x3/weights"],
+                      shape_and_slices=[""], tensors=[tf.zeros([3, 3, 3, 32])])  # fmt: skip
+    with pytest.raises(UserError, match="its variables are under InceptionResnetV2, which is no net of this "
+                                        "project \\(TF-Slim checkpoints load into .*lenet"):  # fmt: skip
+        assembly.load_net(prefix)
