@@ -173,6 +173,14 @@ def _add_optimization_flags(g) -> None:
     defaults = OptimizerSettings()
     g.add_argument("--optimizer", default=None, choices=optimization.OPTIMIZERS)
     g.add_argument("--learning_rate", type=flags.non_negative_float, default=None)
+    g.add_argument(
+        "--pretrained_rate_multiplier",
+        type=flags.non_negative_float,
+        default=None,
+        help="Scales the learning rate of the layers that start from weights (--checkpoint_path, "
+        "--pretrained); new layers (excluded scopes, --pretrained's logits) train at --learning_rate "
+        "(benchmarks/fine_tuning.py compares).",
+    )
     g.add_argument("--learning_rate_decay_type", default=None, choices=optimization.DECAY_TYPES)
     g.add_argument(
         "--learning_rate_decay_factor", type=flags.positive_float, default=None, help="For exponential decay."
@@ -265,17 +273,14 @@ def settings(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         )
     task = tasks_factory.get_task(split.task)
 
-    # Starting from weights (not resuming: a resumed run keeps its record) takes the fine-tuning recipe.
-    recipe = spec.fine_tuning_recipe if args.checkpoint_path or args.pretrained else spec.recipe
-
-    def pick(name, default, recipe=recipe):
+    def pick(name, default, recipe=spec.recipe):
         given = getattr(args, name)
         return given if given is not None else recipe.get(name, default)
 
     # The recipe's optimizer settings belong to its optimizer: another --optimizer starts from its own
     # defaults (RMSProp's epsilon of 1.0 would all but stop Adam).
-    same = args.optimizer in (None, recipe.get("optimizer"))
-    optimizer_recipe = recipe if same else {}
+    same = args.optimizer in (None, spec.recipe.get("optimizer"))
+    optimizer_recipe = spec.recipe if same else {}
     optimizer = OptimizerSettings(
         **{f.name: pick(f.name, f.default, optimizer_recipe) for f in dataclasses.fields(OptimizerSettings)}
     )

@@ -53,6 +53,9 @@ class OptimizerSettings:
     ftrl_l2: float = 0.0
     opt_epsilon: float = 1e-7
     clip_gradient_norm: float = 0.0
+    # The layers a run starts with from weights (--checkpoint_path or --pretrained) take this share of
+    # each update; the new ones (excluded scopes, --pretrained's logits) take all of it.
+    pretrained_rate_multiplier: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 
 from tensorflow import keras
 
-from nets import recipes
 from tasks import names
 
 
@@ -31,9 +30,6 @@ class NetSpec:
       min_image_size: The smallest input side it trains reliably at (None: any
         size it accepts). train.py warns below it; the learn tests and the zoo
         train at it.
-      fine_tuning: The flag values used instead of ``recipe`` when the run
-        starts from weights (``--checkpoint_path``, ``--pretrained``); None:
-        ``recipes.fine_tuning(recipe)``, a tenth of its rate.
       slim_scope: TF-Slim's variable scope for this net (``LeNet``, ``CifarNet``)
         where the net is TF-Slim's architecture: its model zoo checkpoints then
         load into it (``nets/slim_checkpoint.py``); the net's
@@ -49,8 +45,3 @@ class NetSpec:
     anchors: object | None = None
     min_image_size: int | None = None
     slim_scope: str | None = None
-    fine_tuning: Mapping | None = None
-
-    @property
-    def fine_tuning_recipe(self) -> Mapping:
-        return self.fine_tuning if self.fine_tuning is not None else recipes.fine_tuning(dict(self.recipe))

@@ -21,22 +21,5 @@ ADAM = {
 # in short runs (0.97 against 0.93 eval accuracy in the zoo run).
 
 
-def fine_tuning(recipe: dict) -> dict:
-    """The recipe for starting from weights (--checkpoint_path, --pretrained): a tenth of the rate.
-
-    The from-scratch rates are sized to move random weights far; from weights
-    that already know something they overwrite it in the first steps (Adam at
-    1e-3 all but erased a pretrained ResNet's features: benchmarks/fine_tuning.py
-    has the figures). A tenth of the rate, warmed up and then decayed, keeps
-    them; the layers a fine-tuning adds (the logits) still learn at it.
-    """
-    return {
-        **recipe,
-        "learning_rate": recipe.get("learning_rate", 0.01) / 10,
-        "warmup_epochs": max(recipe.get("warmup_epochs", 0.0), 0.1),
-        "learning_rate_decay_type": "cosine",
-    }
-
-
 RMSPROP = {**ADAM, "optimizer": "rmsprop", "learning_rate": 0.01, "opt_epsilon": 1.0, "momentum": 0.9,
            "rmsprop_decay": 0.9, "warmup_epochs": 0.2}  # fmt: skip

@@ -220,6 +220,23 @@ def test_fine_tuning_to_a_new_head_needs_the_logits_excluded(
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["accuracy"] > 0.6  # chance is 0.2
 
 
+def test_layers_that_start_from_weights_take_their_share_of_each_update(
+    ten_class_lenet, five_class_digits, tmp_path
+):
+    flags = ["--dataset_name=five", f"--dataset_dir={five_class_digits}", "--max_number_of_steps=20",
+             f"--checkpoint_path={ten_class_lenet}", "--checkpoint_exclude_scopes=Logits"]  # fmt: skip
+    source, _, _ = assembly.load_net(ten_class_lenet)
+    for run, multiplier, moved in (("frozen", "0", False), ("tenth", "0.1", True)):
+        extra = [f"--pretrained_rate_multiplier={multiplier}"]
+        assert train.main([*flags, f"--train_dir={tmp_path / run}", *extra]) == 0
+        tuned, config, _ = assembly.load_net(str(tmp_path / run))
+        assert config.optimizer.pretrained_rate_multiplier == float(multiplier)
+        for layer in ("conv1", "fc3"):
+            same = np.array_equal(getattr(source, layer).kernel.numpy(), getattr(tuned, layer).kernel.numpy())
+            assert same != moved, (run, layer)
+        assert tuned.logits.kernel.shape == (1024, 5)  # new, at the full rate
+
+
 def test_a_nets_recipe_fills_the_flags_not_given_and_belongs_to_its_optimizer(mnist_dir):
     import train_flags
     from datasets import mnist

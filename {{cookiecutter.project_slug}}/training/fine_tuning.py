@@ -116,3 +116,18 @@ def trainable_variables(net: keras.Model, model_name: str, trainable_scopes: str
             + (f" (or TF-Slim's {', '.join(list(aliases.values())[:2])}, ...)" if aliases else "")
         )
     return chosen
+
+
+def pretrained_variables(net: keras.Model, config, train_vars: list) -> list:
+    """The trainable variables a run starts with from weights: all but the new layers (none from scratch).
+
+    New are those under --checkpoint_exclude_scopes and, with --pretrained, the
+    logits (Keras' weights come without them).
+    """
+    if not (config.warm_start.checkpoint_path or config.pretrained):
+        return []
+    new = parse_scopes(config.warm_start.checkpoint_exclude_scopes) + (
+        ["Logits"] if config.pretrained else []
+    )
+    aliases = slim_aliases(net, config.model_name)
+    return [v for v in train_vars if not in_scopes(v, new, aliases)]

@@ -76,6 +76,7 @@ class _State:
     examples_seen: tf.Variable
     record: tf.Variable
     manager: tf.train.CheckpointManager
+    pretrained_vars: list  # trained at --pretrained_rate_multiplier of each update
 
 
 class Trainer:
@@ -158,9 +159,11 @@ class Trainer:
             rng=checkpointing.random_states(net), **({"ema_model": ema_net} if ema_net else {}),
         )  # fmt: skip
         manager = tf.train.CheckpointManager(checkpoint, self.write_dir.path, self.loop.keep_checkpoint_max)
+        pretrained_vars = fine_tuning.pretrained_variables(net, config, train_vars)
         return _State(
-            net, ema_net, optimizer, learning_rate, train_vars, step, examples_seen, record, manager
-        )
+            net, ema_net, optimizer, learning_rate, train_vars, step, examples_seen, record, manager,
+            pretrained_vars,
+        )  # fmt: skip
 
     def _restore_or_warm_start(self, state: _State, result: TrainResult) -> None:
         config, latest = self.config, result.resumed_from
@@ -228,11 +231,17 @@ class Trainer:
             optimizer.apply_gradients(zip(grads, train_vars, strict=True))
             return loss, tf.linalg.global_norm(grads) / strategy.num_replicas_in_sync
 
+        multiplier = config.optimizer.pretrained_rate_multiplier
+        slower = state.pretrained_vars if multiplier != 1.0 else []
+
         @tf.function
         def train_steps(iterator, num_steps):
             loss, grad_norm = tf.constant(0.0), tf.constant(0.0)
             for _ in tf.range(num_steps):
+                before = [tf.identity(v) for v in slower]
                 losses, norms = strategy.run(step_fn, args=next(iterator))
+                for variable, old in zip(slower, before, strict=True):  # a share of the optimizer's update
+                    variable.assign(old + multiplier * (variable - old))
                 loss = strategy.reduce("SUM", losses, axis=None)
                 grad_norm = strategy.reduce("SUM", norms, axis=None)
                 state.step.assign_add(1)
