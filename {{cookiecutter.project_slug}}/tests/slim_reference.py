@@ -11,7 +11,10 @@ zoo's format: ``v1`` one ``.ckpt`` file, ``v2`` index and data) to
 (written here from TF-Slim's research/slim/nets, which the tf-slim package
 lacks) or a dotted path into ``tf_slim.nets``, e.g. ``resnet_v1.resnet_v1_50``.
 
-Needs the tf-slim and tf-keras packages (requirements-dev.txt).
+Needs the tf-slim package (requirements-dev.txt). Its layers are TensorFlow's legacy
+layers, which TF 2.21 still has, except batch norm's, now in tf-keras; tf-keras would pull
+the whole ``tensorflow`` package in beside ``tensorflow-cpu``, so TF-Slim's ``batch_norm``
+is replaced here by its inference form (moving statistics) with TF-Slim's variable names.
 """
 
 import importlib
@@ -19,11 +22,8 @@ import os
 import sys
 
 import numpy as np
-
-# tf-slim imports tf_keras.legacy_tf_layers, which moved in tf-keras 2.21.
-sys.modules["tf_keras.legacy_tf_layers"] = importlib.import_module("tf_keras.src.legacy_tf_layers")
-import tensorflow as tf  # noqa: E402
-import tf_slim as slim  # noqa: E402
+import tensorflow as tf
+import tf_slim as slim
 
 tf.compat.v1.disable_eager_execution()
 
@@ -48,6 +48,26 @@ def cifarnet(images, num_classes, is_training=False):
         return slim.fully_connected(net, num_classes, activation_fn=None, scope="logits"), {}
 
 
+def batch_norm(inputs, center=True, scale=False, epsilon=0.001, scope=None, **unused):
+    """TF-Slim's batch_norm at inference: ``BatchNorm/{beta,gamma,moving_mean,moving_variance}``."""
+    with tf.compat.v1.variable_scope(scope, "BatchNorm", [inputs]):
+        depth = [inputs.shape[-1]]
+        variable = tf.compat.v1.get_variable
+        beta = variable("beta", depth, initializer=tf.compat.v1.zeros_initializer()) if center else None
+        gamma = variable("gamma", depth, initializer=tf.compat.v1.ones_initializer()) if scale else None
+        mean = variable("moving_mean", depth, initializer=tf.compat.v1.zeros_initializer(), trainable=False)
+        var = variable("moving_variance", depth, initializer=tf.compat.v1.ones_initializer(), trainable=False)
+        return tf.nn.batch_normalization(inputs, mean, var, beta, gamma, epsilon)
+
+
+def with_batch_norm_at_inference(scope: dict) -> dict:
+    """The arg scope with TF-Slim's batch_norm swapped for ``batch_norm`` above."""
+    for kwargs in scope.values():
+        if kwargs.get("normalizer_fn") is slim.batch_norm:
+            kwargs["normalizer_fn"] = batch_norm
+    return scope
+
+
 def builder(path):
     if path in ("lenet", "cifarnet"):
         return globals()[path], None
@@ -65,7 +85,7 @@ def write_reference(out, name, build_path, size, classes, version):
     with graph.as_default():
         inputs = tf.compat.v1.placeholder(tf.float32, images.shape)
         if arg_scope:
-            with slim.arg_scope(arg_scope()):
+            with slim.arg_scope(with_batch_norm_at_inference(arg_scope())):
                 logits, _ = build(inputs, num_classes=classes, is_training=False)
         else:
             logits, _ = build(inputs, classes, is_training=False)
