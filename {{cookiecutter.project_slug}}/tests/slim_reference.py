@@ -91,13 +91,14 @@ def write_reference(out, name, build_path, size, classes, version):
             logits, _ = build(inputs, classes, is_training=False)
         with tf.compat.v1.Session() as session:
             session.run(tf.compat.v1.global_variables_initializer())
-            for i, v in enumerate(tf.compat.v1.global_variables()):
-                if v.name.endswith(("biases:0", "beta:0", "moving_mean:0")):
-                    session.run(v.assign(tf.random.uniform(v.shape, -0.1, 0.1, seed=i)))
-                elif v.name.endswith("moving_variance:0"):
-                    session.run(v.assign(tf.random.uniform(v.shape, 0.5, 1.5, seed=i)))
-                elif v.name.endswith("gamma:0"):  # small: deep nets' logits stay near 1, not 1e4
-                    session.run(v.assign(tf.random.uniform(v.shape, 0.1, 0.4, seed=i)))
+            ranges = {"biases:0": (-0.1, 0.1), "beta:0": (-0.1, 0.1), "moving_mean:0": (-0.1, 0.1),
+                      "moving_variance:0": (0.5, 1.5), "gamma:0": (0.1, 0.4)}  # fmt: skip
+            # Small scales: deep nets' logits stay near 1, not 1e4 (where float32's noise alone is 0.04).
+            session.run([
+                v.assign(tf.random.uniform(v.shape, *ranges[suffix], seed=i))
+                for i, v in enumerate(tf.compat.v1.global_variables())
+                for suffix in ranges if v.name.endswith(suffix)
+            ])  # fmt: skip
             os.makedirs(os.path.join(out, name), exist_ok=True)
             saver = tf.compat.v1.train.Saver(
                 write_version=getattr(tf.compat.v1.train.SaverDef, version.upper())
