@@ -1,7 +1,7 @@
 """TF-Slim's checkpoints (the model zoo's ``.ckpt`` files): read by variable name into this project's nets.
 
 TF-Slim saved variables by name (``LeNet/conv1/weights``,
-``LeNet/fc4/biases``) with ``tf.compat.v1.train.Saver``, in the V1 format
+``LeNet/fc4/biases``) with TF1's name-based saver, in the V1 format
 (one ``.ckpt`` file) or V2 (``.ckpt.index`` and ``.ckpt.data-*``). A net whose
 record has a ``slim_scope`` names each of its layers' TF-Slim scope
 (``slim_layers()``); every variable is then read from
