@@ -46,6 +46,13 @@ def application_body(application: Callable[..., keras.Model], weights: str | Non
         raise UserError(f"--pretrained={weights}: no such file; pass imagenet or a Keras weights file.")
     try:
         base = application(include_top=False, weights=weights, **kwargs)
+    except (OSError, ValueError) as e:
+        if weights in (None, "imagenet"):
+            raise
+        raise UserError(
+            f"--pretrained={weights} is not {application.__name__}'s weights without its top "
+            f"({str(e).splitlines()[0][:120]}); pass a Keras weights file of that net (.h5, .weights.h5)."
+        ) from e
     except Exception as e:  # keras.utils.get_file raises a bare Exception when it cannot download
         url = re.search(r"https?://\S+?\.h5", str(e))
         if weights != "imagenet" or not url:

@@ -40,9 +40,16 @@ def test_imagenet_weights_offline_say_what_to_fetch_and_where_in_one_line(
     assert "--pretrained=PATH" in err
 
 
-def test_a_missing_weights_file_is_named(offline, mnist_dir, tmp_path, capsys):
+def test_a_missing_or_wrong_weights_file_is_named(offline, mnist_dir, tmp_path, capsys):
     assert _run(mnist_dir, tmp_path / "run", f"--pretrained={tmp_path / 'nothing.weights.h5'}") == 2
     assert "nothing.weights.h5: no such file" in capsys.readouterr().err
+    junk = tmp_path / "junk.weights.h5"
+    junk.write_bytes(b"not hdf5" * 100)
+    assert _run(mnist_dir, tmp_path / "run2", f"--pretrained={junk}") == 2
+    err = capsys.readouterr().err
+    assert (
+        f"--pretrained={junk} is not MobileNetV2's weights without its top" in err and "Traceback" not in err
+    )
 
 
 def test_a_weights_file_starts_the_net_and_grey_images_take_rgb_weights(offline, mnist_dir, tmp_path):
