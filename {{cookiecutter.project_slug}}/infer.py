@@ -30,6 +30,7 @@ from cli import flags, runner
 import tensorflow as tf
 from PIL import Image
 
+import errors
 from datasets import image_folder
 from errors import UserError
 from serving import endpoints
@@ -146,7 +147,9 @@ def read_image(model: endpoints.Served, path: str) -> tuple[dict, bytes]:
     try:
         height, width = model.image_size(data)
     except tf.errors.OpError as e:
-        reason = runner.first_line(e.message).split("}}")[-1].strip()
+        reason = errors.cause(e)
+        if "too large" in e.message:
+            raise ValueError(f"cannot read {path}: {reason}") from e
         raise ValueError(f"cannot read {path}: not a PNG, JPEG, GIF or BMP image ({reason})") from e
     return {"image_size": [height, width]}, data
 

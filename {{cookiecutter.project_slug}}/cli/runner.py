@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from errors import UserError
+from errors import UserError, cause
 
 # TensorFlow's file-system errors (tf.io.gfile, checkpoints, TFRecord files):
 # a path that is missing, unwritable, full or corrupt, not a bug here.
@@ -36,7 +36,7 @@ def run(command: Callable[..., int | None], *args) -> int:
     except OSError as e:
         return fail(describe_os_error(e))
     except _FILE_SYSTEM_ERRORS as e:
-        return fail(first_line(e.message) or f"{type(e).__name__} from TensorFlow's file system")
+        return fail(cause(e))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -46,12 +46,6 @@ def fail(message: str) -> int:
     sys.stdout.flush()
     print(f"error: {message}", file=sys.stderr)
     return 2
-
-
-def first_line(message: str) -> str:
-    """TensorFlow's message without its op and device decorations."""
-    line = message.strip().splitlines()[0] if message.strip() else message
-    return line.split(" [Op:")[0].strip()
 
 
 def describe_os_error(e: OSError) -> str:

@@ -36,6 +36,21 @@ def write_text(path: str, text: str) -> None:
     tf.io.gfile.rename(path + TEMPORARY, path, overwrite=True)
 
 
+def read_source(path: str) -> bytes:
+    """The bytes of a converter's source file. A local name need not be UTF-8 (trees copied from
+    other systems hold such names; TensorFlow's file functions take only UTF-8)."""
+    if "://" in path:
+        with tf.io.gfile.GFile(path, "rb") as f:
+            return f.read()
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def shown(path: str) -> str:
+    """``path`` as messages and JSON show it: bytes of a name that are not UTF-8 as ``\\xff`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def write_label_file(labels_to_names: dict[int, str], dataset_dir: str) -> None:
     """Writes ``labels.txt`` as ``id:name`` lines, as TF-Slim does."""
     lines = "".join(f"{i}:{name}\n" for i, name in sorted(labels_to_names.items()))
@@ -145,7 +160,8 @@ class DatasetWriter:
             _remove(path)
         if previous and previous.get("dataset") not in (None, dataset_name):  # replaced with --force
             for path in tf.io.gfile.glob(os.path.join(dataset_dir, f"{previous['dataset']}_*.tfrecord")):
-                _remove(path)
+                if os.path.dirname(path) == os.path.dirname(os.path.join(dataset_dir, "x")):
+                    _remove(path)  # a name from the info file never leads out of dataset_dir
 
     def write_split(self, split_name: str, records: Iterable[bytes], num_shards: int, total: int = 0) -> int:
         """Writes serialized records round-robin into ``num_shards`` files; returns how many."""

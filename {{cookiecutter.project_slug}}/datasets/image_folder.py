@@ -171,16 +171,18 @@ def _format_of(head: bytes) -> bytes | None:
 def _encode(path: str, class_id: int, image_size: tuple[int, int] | None) -> _Encoded:
     """Reads one image; keeps its bytes when they already are PNG/JPEG of the wanted size."""
     try:
-        data = tf.io.read_file(path)
+        data = converted.read_source(path)
         image = tf.io.decode_image(data, expand_animations=False)
+    except OSError as e:
+        return _Encoded(None, None, False, error=e.strerror or str(e))
     except tf.errors.OpError as e:
         return _Encoded(None, None, False, error=e.message.splitlines()[0][:200])
-    image_format = _format_of(data.numpy()[:4])
+    image_format = _format_of(data[:4])
     if image_size and tuple(image.shape[:2]) != image_size:
         image = tf.cast(tf.image.resize(image, image_size, antialias=True), tf.uint8)
         image_format = None
     reencoded = image_format is None
-    encoded = tf.io.encode_png(image).numpy() if reencoded else data.numpy()
+    encoded = tf.io.encode_png(image).numpy() if reencoded else data
     height, width, channels = image.shape
     example = example_codec.image_to_tfexample(encoded, image_format or b"png", height, width, class_id)
     return _Encoded(example.SerializeToString(), (height, width, channels), reencoded)
@@ -203,6 +205,7 @@ class _Encoder:
             results = pool.map(lambda item: _encode(item[0], item[1], self.image_size), chunk)
             for (path, _), result in zip(chunk, results, strict=True):
                 if result.error:
+                    path = converted.shown(path)
                     if self.strict:
                         raise ConversionError(f"cannot read {path}: {result.error} (--strict)")
                     self.skipped.append(path)
@@ -270,13 +273,13 @@ def convert(
     sizes = {shape[:2] for shape in shapes}
     image_shape = [*next(iter(sizes)), channels] if len(sizes) == 1 else [None, None, channels]
     info = writer.finish(
-        dict(enumerate(source.class_names)),
+        dict(enumerate(converted.shown(name) for name in source.class_names)),
         {
             "format": FORMAT,
             "num_classes": len(source.class_names),
             "image_shape": image_shape,
             "conversion": {
-                "source_dir": os.path.abspath(source_dir),
+                "source_dir": converted.shown(os.path.abspath(source_dir)),
                 "splits_given": source.given_splits,
                 "validation_fraction": None if source.given_splits else validation_fraction,
                 "image_size": list(image_size) if image_size else None,

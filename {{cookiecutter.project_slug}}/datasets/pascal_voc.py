@@ -11,8 +11,9 @@ by each image's most frequent class. Records use TF-Slim / SSD-Tensorflow's
 keys (boxes normalised to [0, 1], labels 1-based, 0 being background). Class
 names are stripped; boxes are clipped to the image; boxes of zero area are
 dropped and counted; grayscale and CMYK JPEGs become RGB; a malformed
-annotation or a missing image is reported by path and skipped (``strict``:
-fatal). ``labels.txt`` and ``dataset_info.json`` record the classes and the
+annotation, a missing image, or a ``<filename>`` that leads out of
+``JPEGImages/`` (absolute, or through ``..``; never read) is reported by path
+and skipped (``strict``: fatal). ``labels.txt`` and ``dataset_info.json`` record the classes and the
 box counts per class and split.
 """
 
@@ -73,7 +74,7 @@ def parse(path: str) -> Annotation:
             difficult.append(int(float(item.findtext("difficult") or 0)))
             truncated.append(int(float(item.findtext("truncated") or 0)))
     except (ElementTree.ParseError, AttributeError, TypeError, ValueError) as e:
-        raise DatasetError(f"{path}: not a readable VOC annotation ({e})") from e
+        raise DatasetError(f"{converted.shown(path)}: not a readable VOC annotation ({e})") from e
     filename = (root.findtext("filename") or "").strip()
     name = os.path.splitext(os.path.basename(path))[0]
     return Annotation(name, filename, width, height, names, boxes, difficult, truncated)
@@ -171,7 +172,7 @@ def _read_annotations(source_dir: str, strict: bool) -> tuple[dict[str, Annotati
             if strict:
                 raise DatasetError(f"{e} (--strict)") from e
             print(f"  skipped {e}", flush=True)
-            skipped.append(os.path.join(folder, name))
+            skipped.append(converted.shown(os.path.join(folder, name)))
             continue
         annotations[annotation.name] = annotation
     if not annotations:
@@ -257,31 +258,48 @@ def _records(pool, source_dir, annotations, names, split_name, counts, strict, s
                 difficult.append(hard)
                 truncated.append(cut)
                 counts.add(split_name, name)
-            filename = annotation.filename or f"{annotation.name}.jpg"
+            filename = converted.shown(annotation.filename or f"{annotation.name}.jpg")
             yield detection_codec.to_tfexample(
                 encoded, b"jpeg", height, width, filename, boxes, labels, texts, difficult, truncated
             ).SerializeToString()
 
 
 def _read_image(source_dir: str, annotation: Annotation):
-    """``(JPEG bytes, height, width)``, re-encoded when not a 3-channel JPEG; or the error as a string."""
+    """``(JPEG bytes, height, width)``, re-encoded when not a 3-channel JPEG; or the error as a string.
+
+    The annotation's ``<filename>`` is data: a name that leads out of ``JPEGImages/`` (absolute, or
+    through ``..``) is refused, never read.
+    """
     folder = os.path.join(source_dir, "JPEGImages")
+    xml = converted.shown(os.path.join(source_dir, "Annotations", annotation.name + ".xml"))
+    if annotation.filename and not _inside(annotation.filename):
+        return (
+            f"{xml}: its <filename> {annotation.filename!r} leads outside {folder}; a VOC set's "
+            "images must be in its JPEGImages/ (the file was not read)"
+        )
     candidates = [annotation.filename] if annotation.filename else []
     candidates += [f"{annotation.name}{ext}" for ext in (".jpg", ".jpeg", ".png", ".JPG")]
     path = next(
         (os.path.join(folder, c) for c in candidates if os.path.exists(os.path.join(folder, c))), None
     )
     if path is None:
-        expected = os.path.join(folder, candidates[0] if candidates else annotation.name)
-        return f"{expected}: image not found for {annotation.name}.xml"
+        expected = converted.shown(os.path.join(folder, candidates[0]))
+        return f"{expected}: image not found for {xml}"
     try:
-        data = tf.io.read_file(path)
-        stored = tf.io.decode_image(data, channels=0, expand_animations=False)
-        image = example_codec.decode_image(data, 3)  # grayscale and CMYK become RGB
+        raw = converted.read_source(path)
+        stored = tf.io.decode_image(raw, channels=0, expand_animations=False)
+        image = example_codec.decode_image(raw, 3)  # grayscale and CMYK become RGB
+    except OSError as e:
+        return f"{converted.shown(path)}: cannot read the image ({e.strerror or e})"
     except tf.errors.OpError as e:
-        return f"{path}: cannot read the image ({e.message.splitlines()[0][:200]})"
+        return f"{converted.shown(path)}: cannot read the image ({e.message.splitlines()[0][:200]})"
     height, width = int(image.shape[0]), int(image.shape[1])
-    raw = data.numpy()
     if raw[:2] == b"\xff\xd8" and stored.shape[-1] == 3:
         return raw, height, width
     return tf.io.encode_jpeg(image, quality=95).numpy(), height, width
+
+
+def _inside(name: str) -> bool:
+    """Whether a file name taken from an annotation stays inside the folder it is joined to."""
+    parts = name.replace("\\", "/").split("/")
+    return not name.startswith(("/", "\\")) and not os.path.isabs(name) and ".." not in parts

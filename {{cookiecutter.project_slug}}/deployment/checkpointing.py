@@ -4,6 +4,11 @@ Every checkpoint ``train.py`` writes holds, beside the net, the optimizer and
 the step, a ``config`` string: the run record (``run_config.RunConfig``) of
 the run that made it. ``eval.py``, ``infer.py`` and ``export.py`` rebuild the
 net from that alone (``assembly.load_net``).
+
+A checkpoint whose files were truncated, corrupted or lost (an interrupted
+copy or sync) is *damaged*: reading it raises ``DamagedCheckpoint``, which
+names it and the newest intact one before it. TensorFlow stores a checksum
+of every tensor, so ``damage`` finds a flipped bit as well as a short file.
 """
 
 from __future__ import annotations
@@ -14,14 +19,78 @@ import tensorflow as tf
 from tensorflow import keras
 
 from deployment.run_config import CheckpointError, RunConfig
+from errors import cause
 
 __all__ = [
     "CheckpointError",
+    "DamagedCheckpoint",
+    "damage",
+    "newest_intact",
     "read_config",
     "resolve_checkpoint",
     "restore",
     "weights_checkpoint",
 ]
+
+
+# What reading a damaged checkpoint raises: a short data file is IndexError ("Read less bytes than
+# requested"), a checksum mismatch DataLossError, a missing data file or a garbled index OpError.
+_DAMAGE = (tf.errors.OpError, IndexError)
+
+
+class DamagedCheckpoint(CheckpointError):
+    """A checkpoint whose files are truncated, corrupt or missing."""
+
+    def __init__(self, path: str, reason: str):
+        self.path, self.reason = path, reason
+        older, _ = newest_intact(os.path.dirname(path), before=path)
+        super().__init__(
+            f"{path} is damaged ({reason}): its files were truncated, corrupted or removed after "
+            "it was written. "
+            + (
+                f"The newest intact checkpoint before it is {older}: pass --checkpoint_path={older}."
+                if older
+                else "No intact checkpoint precedes it in that folder; train again or restore a copy."
+            )
+        )
+
+
+def damage(path: str) -> str | None:
+    """Why checkpoint ``path`` cannot be read in full, or None when every tensor reads back intact."""
+    try:
+        reader = tf.train.load_checkpoint(path)
+    except ValueError:
+        return None  # a file system that calls every prefix a directory (ram://): restore will tell
+    except _DAMAGE as e:
+        return cause(e)
+    try:
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except _DAMAGE as e:
+        return cause(e)
+    return None
+
+
+def newest_intact(directory: str, before: str | None = None) -> tuple[str | None, list[tuple[str, str]]]:
+    """The newest intact checkpoint in ``directory`` (older than ``before``), and the damaged newer ones.
+
+    Returns:
+      ``(path or None, [(damaged path, reason), ...])``, newest first.
+    """
+    state = tf.train.get_checkpoint_state(directory)
+    paths = list(state.all_model_checkpoint_paths) if state else []
+    if state and state.model_checkpoint_path and state.model_checkpoint_path not in paths:
+        paths.append(state.model_checkpoint_path)
+    paths = [p if os.path.isabs(p) or "://" in p else os.path.join(directory, p) for p in paths]
+    if before is not None:
+        paths = paths[: paths.index(before)] if before in paths else []
+    damaged = []
+    for path in reversed(paths):
+        reason = damage(path)
+        if reason is None:
+            return path, damaged
+        damaged.append((path, reason))
+    return None, damaged
 
 
 def resolve_checkpoint(path: str) -> str:
@@ -55,7 +124,9 @@ def read_config(checkpoint: str) -> RunConfig:
         status = tf.train.Checkpoint(config=text, step=step).read(checkpoint)
         status.expect_partial()
         status.assert_existing_objects_matched()
-    except (tf.errors.OpError, ValueError) as e:
+    except _DAMAGE as e:
+        raise DamagedCheckpoint(checkpoint, cause(e)) from e
+    except ValueError as e:
         raise CheckpointError(f"{checkpoint} cannot be read ({str(e).splitlines()[0]})") from e
     except AssertionError as e:
         raise CheckpointError(
@@ -84,6 +155,8 @@ def restore(checkpoint: tf.train.Checkpoint, path: str, config: RunConfig, parti
         if partial:
             status.expect_partial()
         status.assert_existing_objects_matched()
+    except _DAMAGE as e:
+        raise DamagedCheckpoint(path, cause(e)) from e
     except (ValueError, AssertionError) as e:
         raise CheckpointError(
             f"{path} does not match net {config.model_name!r} with "

@@ -17,6 +17,7 @@ is per replica; the global batch is ``batch_size * num_replicas_in_sync``.
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import os
 import shutil
@@ -186,17 +187,43 @@ class WriteDir:
     """Where this process writes checkpoints: --train_dir on the chief, a temporary folder elsewhere.
 
     Every worker must take part in saving (it is collective), but only the
-    chief's copy is kept; the others' are removed by ``cleanup``.
+    chief's copy is kept; the others' are removed by ``cleanup``. A worker
+    killed before it could clean up (SIGKILL, out of memory) leaves its copy,
+    as large as a checkpoint; the next worker started on that host removes it.
     """
 
     def __init__(self, train_dir: str, strategy: tf.distribute.Strategy):
         self.chief = is_chief(strategy)
         task_type, index = task(strategy)
-        self.path = train_dir if self.chief else tempfile.mkdtemp(prefix=f"{task_type}{index}_")
+        if not self.chief:
+            remove_orphaned_copies()
+        self.path = (
+            train_dir
+            if self.chief
+            else tempfile.mkdtemp(prefix=f"{_COPY_PREFIX}{task_type}{index}-pid{os.getpid()}-")
+        )
 
     def cleanup(self) -> None:
         if not self.chief:
             shutil.rmtree(self.path, ignore_errors=True)
+
+
+_COPY_PREFIX = "slim-template-copy-"
+
+
+def remove_orphaned_copies() -> list[str]:
+    """Removes the checkpoint copies of non-chief workers on this host whose process is gone."""
+    removed = []
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), _COPY_PREFIX + "*-pid*-*")):
+        try:
+            pid = int(os.path.basename(path).split("-pid")[-1].split("-")[0])
+            os.kill(pid, 0)  # raises ProcessLookupError when no such process exists
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        except (ValueError, PermissionError):  # not our name, or another user's live process
+            continue
+    return removed
 
 
 def make_train_dir(train_dir: str) -> None:

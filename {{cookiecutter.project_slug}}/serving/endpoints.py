@@ -27,6 +27,7 @@ from tensorflow import keras
 from datasets import example_codec
 from deployment import assembly
 from deployment.run_config import CheckpointError, RunConfig
+from errors import cause
 from tasks.task import IMAGES
 
 EXPORT_CONFIG = "export_config.json"
@@ -124,8 +125,12 @@ def load(
         )
     try:
         signature = tf.saved_model.load(saved_model_dir).signatures["serving_default"]
-    except (OSError, KeyError, tf.errors.OpError) as e:
-        raise CheckpointError(f"{saved_model_dir} is not a SavedModel written by export.py ({e})") from e
+    except (OSError, KeyError, IndexError, tf.errors.OpError) as e:
+        # A short variables file is IndexError, a checksum mismatch DataLossError.
+        raise CheckpointError(
+            f"{saved_model_dir} is not a SavedModel export.py wrote, or is damaged ({cause(e)}); "
+            "export the model again with export.py"
+        ) from e
     name = next(iter(signature.structured_input_signature[1]))
     return Served(
         config, lambda batch: {k: v.numpy() for k, v in signature(**{name: tf.constant(batch)}).items()}
@@ -145,6 +150,9 @@ def read_export_config(saved_model_dir: str) -> RunConfig:
         raise CheckpointError(
             f"{saved_model_dir} is not a SavedModel written by export.py (no {EXPORT_CONFIG})"
         )
-    with tf.io.gfile.GFile(path) as f:
-        record = json.load(f)
-    return RunConfig.from_json(json.dumps(record["run"]), record.get("step", 0))
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            record = json.load(f)
+        return RunConfig.from_json(json.dumps(record["run"]), record.get("step", 0))
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path} is damaged ({e}); export the model again with export.py") from e

@@ -257,7 +257,7 @@ def test_voc_conversion_quirks(tmp_path, capsys):
     info = pascal_voc.convert("pets", root, str(tmp_path / "data"), validation_fraction=0.0)
     out = capsys.readouterr().out
     assert (
-        "missing.jpg: image not found for missing.xml" in out
+        f"missing.jpg: image not found for {root}/Annotations/missing.xml" in out
         and "broken.xml: not a readable VOC annotation" in out
     )
     assert info["task"] == "detection" and info["conversion"]["zero_area_boxes_dropped"] == 1
@@ -278,6 +278,34 @@ def test_voc_conversion_quirks(tmp_path, capsys):
     ):
         pascal_voc.convert("pets2", root, str(tmp_path / "data2"), strict=True)
     assert not os.path.exists(tmp_path / "data2" / "dataset_info.json")
+
+
+def test_a_voc_filename_never_reads_outside_the_dataset(tmp_path, capsys):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    Image.fromarray(np.full((40, 60, 3), 9, np.uint8)).save(secret / "secret.jpg")
+    root = str(tmp_path / "downloaded" / "voc")
+    image = Image.fromarray(np.full((40, 60, 3), 200, np.uint8))
+    _voc(root, [("cat", (6, 4, 30, 20), 0)], "good", image)
+    leaks = {"absolute": str(secret / "secret.jpg"), "dotdot": "../../../secret/secret.jpg"}
+    for name, filename in leaks.items():
+        _voc(root, [("cat", (1, 1, 20, 20), 0)], name)
+        xml = os.path.join(root, "Annotations", f"{name}.xml")
+        text = open(xml).read().replace(f"<filename>{name}.jpg<", f"<filename>{filename}<")
+        assert filename in text
+        open(xml, "w").write(text)
+    assert download_and_convert_data.main(
+        ["--dataset_name=pets", f"--source_dir={root}", f"--dataset_dir={tmp_path / 'data'}",
+         "--validation_fraction=0"]
+    ) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    for name, filename in leaks.items():
+        assert f"Annotations/{name}.xml: its <filename> {filename!r} leads outside {root}/JPEGImages" in out
+    split = dataset_factory.get_dataset("pets", "train", str(tmp_path / "data"))
+    records = list(split.records().map(split.decode).as_numpy_iterator())
+    assert len(records) == 1 and records[0][0].min() > 100  # the good image only; the secret is dark
+    with pytest.raises(dataset_factory.DatasetError, match="leads outside.*--strict"):
+        pascal_voc.convert("pets", root, str(tmp_path / "strict"), strict=True)
 
 
 @pytest.mark.parametrize("name", ["ssd", "ssd_vgg"])

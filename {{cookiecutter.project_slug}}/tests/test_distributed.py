@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -81,6 +82,19 @@ def test_workers_shard_by_file_or_by_example_without_overlap(two_shard_mnist, mn
     with pytest.warns(UserWarning, match="1 shard file"):
         c, d = labels_and_pixels(one_file, 2, 0), labels_and_pixels(one_file, 2, 1)
     assert not set(c) & set(d)
+
+
+def test_a_killed_workers_checkpoint_copy_is_removed_by_the_next_worker(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    exited = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    orphan = tmp_path / f"slim-template-copy-worker1-pid{int(exited.stdout)}-x1"  # its process is gone
+    live = tmp_path / f"slim-template-copy-worker2-pid{os.getpid()}-x2"
+    for folder in (orphan, live):
+        folder.mkdir()
+        (folder / "ckpt-5.data-00000-of-00001").write_bytes(b"\0" * 1024)
+    (tmp_path / "someone-elses-folder").mkdir()
+    assert model_deploy.remove_orphaned_copies() == [str(orphan)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "someone-elses-folder"]
 
 
 def test_bad_tf_config_is_explained(monkeypatch):

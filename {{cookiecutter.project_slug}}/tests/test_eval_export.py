@@ -201,3 +201,19 @@ def test_export_refuses_to_overwrite_and_leaves_nothing_half_written(exported, l
     assert export.main([f"--checkpoint_path={lenet_dir}", f"--output_dir={exported}"]) == 2
     assert "pass --overwrite" in capsys.readouterr().err
     assert not os.path.exists(exported + ".incomplete")
+
+
+def test_a_damaged_export_is_named_with_what_to_do(exported, tmp_path, capsys):
+    copy = tmp_path / "export"
+    shutil.copytree(exported, copy)
+    data = copy / "variables" / "variables.data-00000-of-00001"
+    with open(data, "r+b") as f:
+        f.truncate(os.path.getsize(data) // 2)  # an interrupted copy
+    image = synthetic_digits.write_sample_pngs(str(tmp_path / "digits"), 1, seed=1)[0][0]
+    assert infer.main([f"--saved_model_dir={copy}", image]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {copy} is not a SavedModel export.py wrote, or is damaged (" in err
+    assert "export the model again" in err and "Traceback" not in err
+    (copy / "export_config.json").write_text('{"run": ')
+    assert infer.main([f"--saved_model_dir={copy}", image]) == 2
+    assert f"{copy}/export_config.json is damaged" in capsys.readouterr().err

@@ -88,6 +88,30 @@ def test_corrupt_images_are_skipped_and_listed_or_fail_with_strict(tmp_path, cap
     assert not [f for f in os.listdir(tmp_path / "strict") if f.endswith(".tfrecord")]
 
 
+def test_names_that_are_not_utf8_are_converted_and_shown_escaped(tmp_path, capsys):
+    source = make_tree(tmp_path / "images", per_class=4)
+    root = os.fsencode(source)
+    odd_class = os.path.join(root, b"caf\xe9")  # Latin-1, as trees copied from older systems hold
+    os.makedirs(odd_class)
+    for i, image in enumerate(synthetic_digits.draw_digits(np.full(4, 3), seed=9)):
+        synthetic_digits.write_png(os.fsdecode(os.path.join(odd_class, b"%d.png" % i)), image)
+    one = synthetic_digits.draw_digits(np.ones(1, int))[0]
+    synthetic_digits.write_png(os.fsdecode(os.path.join(root, b"dog", b"\xff\xfe.png")), one)
+    os.makedirs(os.path.join(root, b"owl"), exist_ok=True)
+    with open(os.path.join(root, b"owl", b"\xff\xfd.png"), "wb") as f:
+        f.write(b"\x89PNG not really")
+    assert download_and_convert_data.main(
+        ["--dataset_name=odd", f"--source_dir={source}", f"--dataset_dir={tmp_path / 'data'}",
+         "--validation_fraction=0"]
+    ) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    info = json.loads((tmp_path / "data" / "dataset_info.json").read_text())
+    assert info["splits"]["train"]["num_examples"] == 4 * 4 + 1  # every readable image, odd names too
+    assert info["conversion"]["skipped"] == [f"{source}/owl/\\xff\\xfd.png"]
+    assert f"skipped {source}/owl/\\xff\\xfd.png" in out
+    assert "0:caf\\xe9\n" in (tmp_path / "data" / "labels.txt").read_text()
+
+
 @pytest.mark.parametrize(
     ("layout", "message"),
     [

@@ -7,9 +7,11 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import numpy as np
 import pytest
@@ -190,13 +192,28 @@ def test_infer_answers_a_cmyk_jpeg_and_names_the_unreadable_file(lenet_dir, tmp_
     Image.fromarray(np.stack([digit] * 3, -1)).convert("CMYK").save(buffer, "JPEG")
     (tmp_path / "cmyk.jpg").write_bytes(buffer.getvalue())
     (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    (tmp_path / "huge.png").write_bytes(_png_header(40_000, 40_000))  # 1.6 GB of pixels in 70 bytes
     good = synthetic_digits.write_sample_pngs(str(tmp_path / "good"), 2, seed=3)
     paths = [good[0][0], str(tmp_path / "broken.png"), str(tmp_path / "cmyk.jpg"), good[1][0]]
+    paths.append(str(tmp_path / "huge.png"))
     assert infer.main([f"--checkpoint_path={lenet_dir}", *paths]) == 1
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["path"] for r in results] == paths
     assert "error" in results[1] and "not a PNG, JPEG, GIF or BMP image" in results[1]["error"]
     assert all("predictions" in results[i] for i in (0, 2, 3))
+    assert results[4]["error"] == (
+        f"cannot read {paths[4]}: the PNG is 40000 x 40000 pixels, more than TensorFlow's decoder "
+        "takes (2 GiB of pixels); shrink it"
+    )
+
+
+def _png_header(width, height):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + pixels + chunk(b"IEND", b"")
 
 
 # --- 8: short and corrupt shards are named before any metric ------------------------------------
@@ -230,6 +247,49 @@ def test_a_corrupt_record_is_named(lenet_dir, mnist_copy, capsys):
     assert eval_py.main([f"--checkpoint_path={lenet_dir}", f"--dataset_dir={mnist_copy}"]) == 2
     captured = capsys.readouterr()
     assert captured.out.strip() == "" and f"error: {shard}: corrupt record" in captured.err
+
+
+def _truncate(path):
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) // 2)  # what an interrupted copy or sync leaves
+
+
+def test_a_damaged_latest_checkpoint_is_named_and_training_resumes_from_the_intact_one(
+    mnist_dir, tmp_path, capsys
+):
+    directory = tmp_path / "lenet"
+    flags = mnist_flags(mnist_dir, directory, "--log_every_n_steps=5")
+    assert train.main([*flags, "--max_number_of_steps=10"]) == 0
+    assert train.main([*flags, "--max_number_of_steps=20"]) == 0
+    _truncate(directory / "ckpt-20.data-00000-of-00001")
+    capsys.readouterr()
+    # eval.py and export.py name the damaged one and the one to pass instead; nothing is moved.
+    assert eval_py.main([f"--checkpoint_path={directory}", f"--dataset_dir={mnist_dir}"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {directory}/ckpt-20 is damaged (Read less bytes than requested)" in err
+    assert f"pass --checkpoint_path={directory}/ckpt-10" in err and "Traceback" not in err
+    assert infer.main([f"--checkpoint_path={directory}", str(tmp_path / "digit.png")]) == 2
+    assert f"{directory}/ckpt-20 is damaged" in capsys.readouterr().err
+    # train.py sets it aside, says so, and resumes from step 10.
+    assert train.main([*flags, "--max_number_of_steps=30"]) == 0
+    captured = capsys.readouterr()
+    damaged = f"warning: {directory}/ckpt-20 is damaged (Read less bytes than requested); moved into "
+    assert damaged in captured.err
+    assert f"Resuming from {directory}/ckpt-10 at step 10" in captured.out
+    assert sorted(os.listdir(directory / "damaged")) == ["ckpt-20.data-00000-of-00001", "ckpt-20.index"]
+    assert tf.train.latest_checkpoint(str(directory)).endswith("ckpt-30")
+    assert eval_py.main([f"--checkpoint_path={directory}", f"--dataset_dir={mnist_dir}"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["step"] == 30
+    # A flipped bit is caught by the checkpoint's checksums; with no intact checkpoint left, a message.
+    for name in os.listdir(directory):
+        if ".data-" in name:
+            data = bytearray((directory / name).read_bytes())
+            data[len(data) // 2] ^= 0xFF
+            (directory / name).write_bytes(bytes(data))
+    assert train.main([*flags, "--max_number_of_steps=40"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: every checkpoint in {directory} is damaged (the newest, {directory}/ckpt-30:" in err
+    assert "Checksum does not match" in err and "Traceback" not in err
 
 
 # --- 9: no advice that destroys other data -----------------------------------------------------------
@@ -300,15 +360,18 @@ def test_a_failed_save_leaves_no_partial_files_and_leftovers_are_removed(tmp_pat
     def full_disk(self, checkpoint_number=None, **kwargs):
         os.makedirs(os.path.join(self.directory, f"ckpt-{checkpoint_number}_temp"))
         open(os.path.join(self.directory, f"ckpt-{checkpoint_number}.index"), "w").write("half")
-        raise OSError(28, "No space left on device")
+        node = "{" * 2 + "function_node __wrapped__SaveV2_dtypes_27_device_/job:localhost/CPU:0" + "}" * 2
+        raise tf.errors.ResourceExhaustedError(None, None, (  # as TensorFlow words it
+            f"{node} {self.directory}/ckpt-{checkpoint_number}_temp/part-00000-of-00001.tempstate1; "
+            "No space left on device [Op:SaveV2]"))  # fmt: skip
 
     monkeypatch.setattr(tf.train.CheckpointManager, "save", full_disk)
     capsys.readouterr()
     assert train.main([*sine, "--max_number_of_steps=10"]) == 2
     err = capsys.readouterr().err
-    assert (
-        "could not write checkpoint" in err and f"{directory}/ckpt-5 is the latest checkpoint, intact" in err
-    )
+    cause = f"error: no space left on the device: could not write checkpoint {directory}/ckpt-10;"
+    assert err.startswith(cause)
+    assert f"{directory}/ckpt-5 is the latest checkpoint, intact" in err and "function_node" not in err
     assert not [n for n in os.listdir(directory) if n.startswith("ckpt-10")]
     monkeypatch.setattr(tf.train.CheckpointManager, "save", real_save)
     (directory / "ckpt-7_temp").mkdir()  # what a killed process leaves

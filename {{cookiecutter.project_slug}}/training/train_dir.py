@@ -10,7 +10,9 @@ at once; from another host, when its heartbeat is older than
 ``save`` writes a checkpoint and, when that fails (a full disk), removes what
 the failed save left, so the previous checkpoint stays the latest and whole.
 ``remove_leftovers`` deletes what an interrupted process left (``ckpt-N_temp``
-folders, ``*.incomplete`` files).
+folders, ``*.incomplete`` files). ``set_aside`` moves damaged checkpoints
+(truncated or corrupt files) into ``damaged/`` and out of the checkpoint
+list, so that training resumes from the newest intact one.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import socket
 import time
 
 import tensorflow as tf
+from google.protobuf import text_format
 
-from errors import UserError
+from datasets import converted
+from errors import UserError, cause
 
 LOCK_NAME = ".train.lock"
 STALE_AFTER_SECS = 15 * 60
@@ -167,9 +171,8 @@ def save(manager: tf.train.CheckpointManager, step: int) -> str:
             for path in tf.io.gfile.glob(prefix + "*"):
                 (tf.io.gfile.rmtree if tf.io.gfile.isdir(path) else tf.io.gfile.remove)(path)
         previous = tf.train.latest_checkpoint(manager.directory)
-        reason = getattr(e, "strerror", None) or getattr(e, "message", str(e)).splitlines()[0]
         raise UserError(
-            f"could not write checkpoint {prefix} ({reason}); its partial files were removed, and "
+            f"{cause(e)}: could not write checkpoint {prefix}; its partial files were removed, and "
             + (
                 f"{previous} is the latest checkpoint, intact."
                 if previous
@@ -177,3 +180,37 @@ def save(manager: tf.train.CheckpointManager, step: int) -> str:
             )
             + " Free some space (or fix the folder) and run again to resume."
         ) from e
+
+
+def set_aside(train_dir: str, damaged: list[str]) -> str:
+    """Moves the files of each ``damaged`` checkpoint into ``train_dir/damaged/`` and drops it from
+    the folder's checkpoint list; returns that folder. Nothing is deleted: the files stay there to
+    inspect or remove."""
+    folder = os.path.join(train_dir, "damaged")
+    tf.io.gfile.makedirs(folder)
+    for prefix in damaged:
+        for path in tf.io.gfile.glob(prefix + ".*"):
+            tf.io.gfile.rename(path, os.path.join(folder, os.path.basename(path)), overwrite=True)
+    state = tf.train.get_checkpoint_state(train_dir)
+    if state is not None:
+        kept = [
+            (path, stamp)
+            for path, stamp in zip(
+                state.all_model_checkpoint_paths,
+                list(state.all_model_checkpoint_timestamps) or [0.0] * len(state.all_model_checkpoint_paths),
+                strict=True,
+            )
+            if _absolute(train_dir, path) not in damaged
+        ]
+        del state.all_model_checkpoint_paths[:]
+        del state.all_model_checkpoint_timestamps[:]
+        state.all_model_checkpoint_paths.extend(path for path, _ in kept)
+        if kept and any(stamp for _, stamp in kept):
+            state.all_model_checkpoint_timestamps.extend(stamp for _, stamp in kept)
+        state.model_checkpoint_path = kept[-1][0] if kept else ""
+        converted.write_text(os.path.join(train_dir, "checkpoint"), text_format.MessageToString(state))
+    return folder
+
+
+def _absolute(directory: str, path: str) -> str:
+    return path if os.path.isabs(path) or "://" in path else os.path.join(directory, path)

@@ -107,7 +107,7 @@ class Trainer:
                 for path in train_dir.remove_leftovers(self.loop.train_dir):
                     print(f"Removed {path}, left by an interrupted save")
             converted.verify_split(self.split)  # a short or corrupt shard fails here, by name
-            latest = tf.train.latest_checkpoint(self.loop.train_dir)
+            latest = self._intact_checkpoint()
             result = TrainResult(step=0, resumed_from=latest)
             if latest:
                 stored = checkpointing.read_config(latest)
@@ -130,6 +130,23 @@ class Trainer:
             return result
 
     # --- Net, optimizer, checkpoint ------------------------------------------------------------
+
+    def _intact_checkpoint(self) -> str | None:
+        """The checkpoint to resume from: the newest intact one; damaged newer ones are set aside."""
+        directory = self.loop.train_dir
+        latest, damaged = checkpointing.newest_intact(directory)
+        if damaged and latest is None:
+            path, reason = damaged[0]
+            raise checkpointing.CheckpointError(
+                f"every checkpoint in {directory} is damaged (the newest, {path}: {reason}). Restore "
+                "a copy of the folder, or move its ckpt-* files elsewhere to train from scratch."
+            )
+        if damaged and self.write_dir.chief:
+            folder = train_dir.set_aside(directory, [path for path, _ in damaged])
+            for path, reason in damaged:
+                print(f"warning: {path} is damaged ({reason}); moved into {folder}", file=sys.stderr)
+            print(f"warning: resuming from {latest}, the newest intact checkpoint", file=sys.stderr)
+        return latest
 
     def _build(self) -> _State:
         config = self.config
