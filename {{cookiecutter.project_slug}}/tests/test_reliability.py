@@ -380,3 +380,14 @@ def test_a_failed_save_leaves_no_partial_files_and_leftovers_are_removed(tmp_pat
     out = capsys.readouterr().out
     assert "Removed" in out and "ckpt-7_temp" in out
     assert not [n for n in os.listdir(directory) if "temp" in n or n.endswith(".incomplete")]
+
+
+def test_the_last_step_is_saved_once(tmp_path, monkeypatch):
+    """Saving the last step again (interval due, then the final save) rewrote a checkpoint that an eval.py
+    --wait_for_checkpoints beside it was reading."""
+    saved, real_save = [], train_dir.save
+    monkeypatch.setattr(train_dir, "save", lambda m, step: saved.append(step) or real_save(m, step))
+    flags = ["--dataset_name=sine", "--model_name=regression", f"--train_dir={tmp_path}",
+             "--log_every_n_steps=5", "--save_interval_secs=0", "--max_number_of_steps=10"]  # fmt: skip
+    assert train.main(flags) == 0
+    assert saved == [5, 10]

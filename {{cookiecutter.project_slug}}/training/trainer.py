@@ -324,7 +324,7 @@ class Trainer:
         writer = writer or tf.summary.create_noop_writer()
         if chief and not result.resumed_from:
             self._first_summaries(writer, dataset_fn)
-        last_save, shown = time.monotonic(), {}
+        last_save, saved_step, shown = time.monotonic(), None, {}
         while result.step < max_steps:
             num_steps = min(loop.log_every_n_steps, max_steps - result.step)
             if validator:
@@ -359,7 +359,7 @@ class Trainer:
                     validator.save_best(best_manager, result.step, chief)
                 if save_due or stopping:
                     result.checkpoint = train_dir.save(state.manager, result.step)
-                    last_save = time.monotonic()
+                    last_save, saved_step = time.monotonic(), result.step
             if stopping:
                 result.stopped_by = stop.name or "another worker"
                 result.exit_code = stop.exit_code or signals.TERMINATED
@@ -371,8 +371,9 @@ class Trainer:
                 result.stopped_by = "early stopping"
                 break
         writer.flush()
-        with stop.saving():
-            result.checkpoint = train_dir.save(state.manager, int(state.step.numpy()))
+        if saved_step != result.step:  # saving the same step again would rewrite files an eval may be reading
+            with stop.saving():
+                result.checkpoint = train_dir.save(state.manager, result.step)
         result.exit_code = stop.exit_code
 
 
