@@ -84,8 +84,10 @@ class ApplicationNet(keras.Model):
         weights: str | None = None,
         name: str = "net",
         scratch_init: Callable[[keras.Model], None] | None = None,
+        slim_scope_of: Callable[[str], str | None] | None = None,
     ):
         super().__init__(name=name)
+        self.slim_scope_of = slim_scope_of
         self.application = application
         self.end_point_layers = tuple(end_point_layers)
         self.weight_decay = weight_decay
@@ -108,6 +110,16 @@ class ApplicationNet(keras.Model):
         outputs = [base.get_layer(n).output for n in self.end_point_layers] + [base.output]
         self.base = keras.Model(base.inputs, outputs, name=base.name)
 
+    def slim_layers(self) -> dict:
+        """Each layer with weights under its TF-Slim scope (``slim_scope_of`` maps Keras' layer names);
+        the logits alone until the net is built."""
+        layers = {}
+        for layer in self.base.layers if hasattr(self, "base") else []:
+            scope = self.slim_scope_of(layer.name)
+            if scope:
+                layers[scope] = layer
+        return {**layers, "Logits/Conv2d_1c_1x1": self.logits}
+
     def call(self, images: tf.Tensor, training: bool = False):
         if images.shape[-1] == 1:
             images = tf.image.grayscale_to_rgb(images)
@@ -121,8 +133,13 @@ class ApplicationNet(keras.Model):
         return logits, end_points
 
 
-def builder(application, end_point_layers, default_name, dropout_keep_prob=0.8, scratch_init=None):
-    """A ``builder(num_classes, weight_decay, weights=None)`` for the nets factory."""
+def builder(application, end_point_layers, default_name, dropout_keep_prob=0.8, scratch_init=None,
+            slim_scope_of=None):  # fmt: skip
+    """A ``builder(num_classes, weight_decay, weights=None)`` for the nets factory.
+
+    ``slim_scope_of(keras_layer_name)``: the layer's TF-Slim scope (None: none), for applications that
+    are TF-Slim's net layer for layer, so that TF-Slim's checkpoints load into them.
+    """
 
     def build(
         num_classes: int = 1000, weight_decay: float = 0.0, weights: str | None = None
@@ -136,6 +153,7 @@ def builder(application, end_point_layers, default_name, dropout_keep_prob=0.8, 
             weights,
             name=default_name,
             scratch_init=scratch_init,
+            slim_scope_of=slim_scope_of,
         )
 
     return build

@@ -22,41 +22,12 @@ from tensorflow import keras
 
 from errors import UserError
 from nets import recipes
+from nets.building_blocks import ConvBN
 from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
 
 # Units per block; each block's base depth is 64, 128, 256, 512 (outputs four times that).
 UNITS = {"resnet_v1_50": (3, 4, 6, 3), "resnet_v1_101": (3, 4, 23, 3), "resnet_v1_152": (3, 8, 36, 3)}
-
-
-class ConvBN(keras.layers.Layer):
-    """TF-Slim's conv2d with batch norm: a convolution without bias, batch norm, then ReLU if asked.
-
-    A strided convolution pads evenly whatever the input size (TF-Slim's ``conv2d_same``).
-    """
-
-    def __init__(self, filters, kernel, stride=1, relu=True, regularizer=None, zero_scale=False, name=None):
-        super().__init__(name=name)
-        self.kernel_size, self.stride, self.relu = kernel, stride, relu
-        self.conv = keras.layers.Conv2D(
-            filters, kernel, stride, padding="same" if stride == 1 else "valid", use_bias=False,
-            kernel_initializer="he_normal", kernel_regularizer=regularizer, name="conv",
-        )  # fmt: skip
-        self.bn = keras.layers.BatchNormalization(
-            momentum=0.997,
-            epsilon=1e-5,
-            gamma_initializer="zeros" if zero_scale else "ones",
-            name="BatchNorm",
-        )
-
-    def call(self, net, training=False):
-        if self.stride > 1 and self.kernel_size > 1:
-            total = self.kernel_size - 1
-            net = tf.pad(
-                net, [[0, 0], [total // 2, total - total // 2], [total // 2, total - total // 2], [0, 0]]
-            )
-        net = self.bn(self.conv(net), training=training)
-        return tf.nn.relu(net) if self.relu else net
 
 
 class Bottleneck(keras.layers.Layer):

@@ -20,8 +20,7 @@ from nets import nets_factory
 
 # Keras attribute -> TF-Slim's variable name inside the layer's scope.
 LEAVES = {
-    "kernel": "weights",
-    "depthwise_kernel": "depthwise_weights",
+    "kernel": "weights",  # a depthwise convolution's: "depthwise_weights"
     "bias": "biases",
     "gamma": "gamma",
     "beta": "beta",
@@ -59,6 +58,8 @@ def slim_names(net: keras.Model, slim_scope: str) -> dict[str, tf.Variable]:
             continue
         for attribute, leaf in LEAVES.items():
             variable = getattr(layer, attribute, None)
+            if isinstance(layer, keras.layers.DepthwiseConv2D) and attribute == "kernel":
+                leaf = "depthwise_weights"
             if isinstance(variable, tf.Variable | keras.Variable):
                 names[f"{slim_scope}/{scope}/{leaf}"] = variable
     return names
@@ -98,8 +99,10 @@ def identify(path: str) -> tuple[str, int, int]:
     layers = probe.slim_layers()
     logits = next(scope for scope, layer in layers.items() if layer is probe.logits)
     biases = held.get(f"{scopes[0]}/{logits}/biases")
-    first = held.get(f"{scopes[0]}/{next(iter(layers))}/weights", (3, 3))
-    return name, int(biases[-1]) if biases else 0, int(first[-2])
+    # Its first convolution's input channels (3 when the net's layers are not known before it is built).
+    first = next((scope for scope, layer in layers.items() if layer is not probe.logits), None)
+    kernel = held.get(f"{scopes[0]}/{first}/weights", (3, 3))
+    return name, int(biases[-1]) if biases else 0, int(kernel[-2])
 
 
 def load(net: keras.Model, path: str, model_name: str, excluded, ignore_missing_vars: bool = False) -> int:

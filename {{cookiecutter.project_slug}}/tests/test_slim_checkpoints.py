@@ -149,3 +149,72 @@ def test_a_tf_slim_checkpoint_of_no_net_here_says_what_it_holds(tmp_path):
     with pytest.raises(UserError, match="its variables are under InceptionResnetV2, which is no net of this "
                                         "project \\(TF-Slim checkpoints load into .*lenet"):  # fmt: skip
         assembly.load_net(prefix)
+
+
+# --- The MobileNets: Keras' port is TF-Slim's net; the tf-slim package lacks them ---------------------
+
+
+def mobilenet_v2_layout(classes: int) -> dict[str, tuple[int, ...]]:
+    """TF-Slim's MobilenetV2 variables and shapes, from research/slim/nets/mobilenet/mobilenet_v2.py's
+    V2_DEF (Conv 32/2; expanded_conv 16 at expansion 1; (expansion, depth, units, stride) stages; Conv_1)."""
+    layout = {}
+
+    def conv(scope, shape, kind="weights"):
+        layout[f"MobilenetV2/{scope}/{kind}"] = shape
+        for leaf in ("beta", "gamma", "moving_mean", "moving_variance"):
+            layout[f"MobilenetV2/{scope}/BatchNorm/{leaf}"] = (shape[-1] if kind == "weights" else shape[2],)
+
+    conv("Conv", (3, 3, 3, 32))
+    conv("expanded_conv/depthwise", (3, 3, 32, 1), "depthwise_weights")
+    conv("expanded_conv/project", (1, 1, 32, 16))
+    depth, unit = 16, 1
+    for expansion, out, units, _ in ((6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1),
+                                     (6, 160, 3, 2), (6, 320, 1, 1)):  # fmt: skip
+        for _ in range(units):
+            conv(f"expanded_conv_{unit}/expand", (1, 1, depth, depth * expansion))
+            conv(f"expanded_conv_{unit}/depthwise", (3, 3, depth * expansion, 1), "depthwise_weights")
+            conv(f"expanded_conv_{unit}/project", (1, 1, depth * expansion, out))
+            depth, unit = out, unit + 1
+    conv("Conv_1", (1, 1, 320, 1280))
+    layout["MobilenetV2/Logits/Conv2d_1c_1x1/weights"] = (1, 1, 1280, classes)
+    layout["MobilenetV2/Logits/Conv2d_1c_1x1/biases"] = (classes,)
+    return layout
+
+
+def check_tf_slim_layout(name, layout, same_values, tmp_path):
+    """The net names exactly TF-Slim's variables, with their sizes; a checkpoint written under those names
+    (as TF-Slim's Saver writes one) loads whole, each value into the Keras layer ``same_values`` pairs it
+    with (pairs read off Keras' layer names, independently of the mapping)."""
+    net = nets_factory.get_network(name, 5)
+    net(tf.zeros([1, 64, 64, 3]))
+    ours = {
+        n: tuple(v.shape)
+        for n, v in slim_checkpoint.slim_names(net, nets_factory.get_net_spec(name).slim_scope).items()
+    }
+    assert {n: int(np.prod(s)) for n, s in ours.items()} == {n: int(np.prod(s)) for n, s in layout.items()}
+    values = {
+        n: np.random.default_rng(k).uniform(0.5, 1.5, s).astype("float32")
+        for k, (n, s) in enumerate(layout.items())
+    }
+    prefix = str(tmp_path / "model.ckpt")
+    tf.raw_ops.SaveV2(prefix=prefix, tensor_names=list(values), shape_and_slices=[""] * len(values),
+                      tensors=list(values.values()))  # fmt: skip
+    fresh = nets_factory.get_network(name, 5)
+    fresh(tf.zeros([1, 64, 64, 3]))
+    assert fine_tuning.warm_start(fresh, name, prefix, [], False) == len(fresh.weights)
+    for slim_name, (layer_name, index) in same_values.items():
+        layer = fresh.base.get_layer(layer_name) if layer_name != "Logits" else fresh.logits
+        np.testing.assert_array_equal(layer.weights[index].numpy().ravel(), values[slim_name].ravel())
+    return fresh
+
+
+def test_mobilenet_v2_is_tf_slims_variable_for_variable(tmp_path):
+    same_values = {
+        "MobilenetV2/Conv/weights": ("Conv1", 0),
+        "MobilenetV2/expanded_conv/depthwise/depthwise_weights": ("expanded_conv_depthwise", 0),
+        "MobilenetV2/expanded_conv_3/project/BatchNorm/moving_variance": ("block_3_project_BN", 3),
+        "MobilenetV2/expanded_conv_16/expand/weights": ("block_16_expand", 0),
+        "MobilenetV2/Conv_1/BatchNorm/gamma": ("Conv_1_bn", 0),
+        "MobilenetV2/Logits/Conv2d_1c_1x1/biases": ("Logits", 1),
+    }
+    check_tf_slim_layout("mobilenet_v2", mobilenet_v2_layout(5), same_values, tmp_path)
