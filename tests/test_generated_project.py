@@ -11,6 +11,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 import venv
 import zipfile
 import zlib
@@ -32,32 +33,77 @@ def last_json(result: subprocess.CompletedProcess) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _suite(project: Path, request, *args: str, timeout: int = 1200) -> None:
-    """Runs the project's own tests (``--project-marks`` picks a part of them, e.g. only those that train)."""
+def _start(project: Path, *args: str) -> subprocess.Popen:
+    """Starts ``python ARGS`` in ``project`` in the background, its output into temporary files (a
+    pipe's buffer could fill and stall it)."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
+    command = [sys.executable, *args]
+    process = subprocess.Popen(command, cwd=project, stdout=out, stderr=err, text=True, env=env)
+    process.outputs = (out, err)
+    return process
+
+
+def _start_suite(project: Path, request, *args: str) -> subprocess.Popen:
+    """Starts the project's own tests (``--project-marks`` picks a part of them, e.g. only those that
+    train)."""
     marks, seed = request.config.getoption("--project-marks"), request.config.getoption("--train-seed")
-    result = run(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marks, f"--train-seed={seed}",
-                 *args, timeout=timeout)  # fmt: skip
+    return _start(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", marks,
+                  f"--train-seed={seed}", *args)  # fmt: skip
+
+
+def _finished(process: subprocess.Popen, timeout: int = 1200) -> subprocess.CompletedProcess:
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    stdout, stderr = (stream.seek(0) or stream.read() for stream in process.outputs)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _passed(suite: subprocess.Popen) -> None:
+    result = _finished(suite)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
 
 
-@pytest.mark.learning
-def test_the_project_passes_its_own_tests(project, request):
-    """The minimal project's whole suite."""
-    _suite(project, request)
+@pytest.fixture(scope="module")
+def background(full_project, project, request, tmp_path_factory):
+    """The long runs of this module, started together when the first of their tests asks: the full
+    project's part tests and its quick tour run beside the minimal project's suite. One suite alone keeps
+    2 cores 58% busy (imports, process starts, small tensors); together they keep them busy, and the
+    default run stays under 10 minutes. Only the runs whose tests are selected start."""
+    selected = {item.name for item in request.session.items}
+    jobs = {}
+    if "test_the_full_project_passes_the_tests_of_its_parts" in selected:
+        # The tests only the full project has (its parts'); the rest are the minimal project's files.
+        extra = sorted(
+            p.name
+            for p in (full_project / "tests").glob("test_*.py")
+            if not (project / "tests" / p.name).exists()
+        )
+        assert extra, "the full project has no tests of its own"
+        jobs["parts"] = _start_suite(full_project, request, *(f"tests/{name}" for name in extra))
+    if "test_the_quick_tour_trains_evaluates_and_infers" in selected:
+        jobs["tour"] = _start(full_project, "quick_tour.py", f"--workdir={tmp_path_factory.mktemp('tour')}")
+    yield jobs
+    for process in jobs.values():
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 @pytest.mark.learning
-def test_the_full_project_passes_the_tests_of_its_parts(full_project, project, request):
-    """The tests only the full project has (its parts': detection, TF-Slim's datasets, the cluster); the
-    rest is the minimal project's suite, the same files. `-m slow` runs the full project's whole suite."""
-    extra = sorted(
-        p.name
-        for p in (full_project / "tests").glob("test_*.py")
-        if not (project / "tests" / p.name).exists()
-    )
-    assert extra, "the full project has no tests of its own"
-    _suite(full_project, request, *(f"tests/{name}" for name in extra))
+def test_the_project_passes_its_own_tests(project, request, background):
+    """The minimal project's whole suite (the long runs of the full project meanwhile)."""
+    _passed(_start_suite(project, request))
+
+
+@pytest.mark.learning
+def test_the_full_project_passes_the_tests_of_its_parts(background):
+    """The full project's part tests. `-m slow` runs the full project's whole suite."""
+    _passed(background["parts"])
 
 
 @pytest.mark.slow
@@ -70,9 +116,9 @@ def test_the_full_project_passes_its_whole_suite_and_both_pass_their_slow_tests(
 
 
 @pytest.mark.learning
-def test_the_quick_tour_trains_evaluates_and_infers(full_project, tmp_path):
+def test_the_quick_tour_trains_evaluates_and_infers(background):
     """The full project's tour: the minimal one's chapters, then detection's."""
-    summary = last_json(run(full_project, "quick_tour.py", f"--workdir={tmp_path / 'tour'}"))
+    summary = last_json(_finished(background["tour"]))
     assert summary["sine_step"] == 2000 and summary["sine_mse"] < 0.15  # noise floor 0.09
     assert summary["digits_step"] == 200 and summary["digits_accuracy"] > 0.9  # chance 0.1
     assert summary["infer_correct"] >= 9 and summary["infer_total"] == 10
