@@ -101,7 +101,7 @@ class CheckpointEvaluator:
         split = dataset_factory.get_dataset(
             config.dataset_name, args.dataset_split_name, args.dataset_dir or config.dataset_dir
         )
-        converted.verify_split(split)
+        converted.check_split(split)  # a stat per shard; a corrupt record is named where it is read
         shown = progress.Progress("examples", every=10_000, stream=sys.stderr)
         self.evaluator = evaluation.Evaluator(
             self.config, self.net, split, args.batch_size, args.max_num_batches, shown

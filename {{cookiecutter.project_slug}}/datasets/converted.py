@@ -191,7 +191,11 @@ class DatasetWriter:
         pattern = os.path.join(self.dataset_dir, f"{self.dataset_name}_{split_name}-*-of-*.tfrecord")
         for stale in set(tf.io.gfile.glob(pattern)) - set(final):
             _remove(stale)
-        self.splits[split_name] = {"num_examples": count, "num_shards": num_shards}
+        self.splits[split_name] = {
+            "num_examples": count,
+            "num_shards": num_shards,
+            "shard_bytes": [tf.io.gfile.stat(path).length for path in final],  # what check_split compares
+        }
         print(f"{split_name}: {count} examples in {num_shards} shard(s)", flush=True)
         return count
 
@@ -282,6 +286,37 @@ def read_split(
         info=info,
         mirror_invariant=info.get("mirror_invariant", True),
     )
+
+
+CHECK_BY_READING_BYTES = 256 << 20
+
+
+def check_split(split: DatasetSplit) -> None:
+    """Checks every shard's size against the one its converter recorded: a stat per shard, no record read.
+
+    What train.py and eval.py run before they start, so that starting costs O(shards), not a pass over
+    the data. A corrupt record inside a shard of the right size is caught where it is read (the reader's
+    DataLossError, then ``verify_split`` names the shard). A conversion that recorded no sizes (an older
+    one, or another tool's shards) is read through once instead when it is small (256 MB), else
+    checked only where read.
+
+    Raises:
+      DatasetError: a shard's size differs from the recorded one (it names the shard).
+    """
+    info = (split.info or {}).get("splits", {}).get(split.split_name, {})
+    recorded = info.get("shard_bytes")
+    if recorded is None or len(recorded) != len(split.files):
+        total = sum(tf.io.gfile.stat(path).length for path in split.files)
+        if total <= CHECK_BY_READING_BYTES:
+            verify_split(split)
+        return
+    for path, wanted in zip(split.files, recorded, strict=True):
+        found = tf.io.gfile.stat(path).length
+        if found != wanted:
+            raise DatasetError(
+                f"{path} holds {found} bytes where dataset_info.json records {wanted}: the shard is "
+                f"truncated or was replaced since it was converted; {_reconvert(split)}"
+            )
 
 
 def verify_split(split: DatasetSplit) -> None:

@@ -43,7 +43,8 @@ def test_sharded_writer_names_and_fills_every_shard(tmp_path):
     records = [r.numpy() for r in tf.data.TFRecordDataset([str(tmp_path / n) for n in names])]
     assert sorted(int(r) for r in records) == list(range(10))
     info = writer.finish({0: "a"}, {"num_classes": 1, "image_shape": [1, 1, 1]})
-    assert info["splits"] == {"train": {"num_examples": 10, "num_shards": 3}}
+    sizes = [os.path.getsize(tmp_path / n) for n in names]  # what train.py and eval.py compare at start
+    assert info["splits"] == {"train": {"num_examples": 10, "num_shards": 3, "shard_bytes": sizes}}
     assert json.loads((tmp_path / "dataset_info.json").read_text())["dataset"] == "toy"
 
 

@@ -236,7 +236,30 @@ def test_a_short_shard_is_named_and_eval_prints_no_metrics(lenet_dir, mnist_copy
     assert eval_py.main([f"--checkpoint_path={lenet_dir}", f"--dataset_dir={mnist_copy}"]) == 2
     captured = capsys.readouterr()
     assert captured.out.strip() == ""
-    assert f"error: {shard} holds 150 records where dataset_info.json promises 200" in captured.err
+    size = os.path.getsize(shard)
+    assert f"error: {shard} holds {size} bytes where dataset_info.json records " in captured.err
+    # A conversion that recorded no sizes (an older one, another tool's) is read through when small.
+    info = json.loads((mnist_copy / "dataset_info.json").read_text())
+    del info["splits"]["test"]["shard_bytes"]
+    (mnist_copy / "dataset_info.json").write_text(json.dumps(info))
+    assert eval_py.main([f"--checkpoint_path={lenet_dir}", f"--dataset_dir={mnist_copy}"]) == 2
+    assert f"error: {shard} holds 150 records where dataset_info.json promises 200" in capsys.readouterr().err
+
+
+def test_training_starts_without_reading_the_data_and_names_a_corrupt_shard(mnist_copy, tmp_path, monkeypatch,
+                                                                           capsys):  # fmt: skip
+    flags = mnist_flags(mnist_copy, tmp_path / "lenet", "--max_number_of_steps=4", "--log_every_n_steps=2")
+    real_verify = converted.verify_split
+    monkeypatch.setattr(converted, "verify_split", lambda split: pytest.fail("read every record first"))
+    assert train.main(flags) == 0  # sizes compared, no record read before the first step
+    monkeypatch.setattr(converted, "verify_split", real_verify)
+    shard = converted.shard_filename(str(mnist_copy), "mnist", "train", 0, 1)
+    data = bytearray(open(shard, "rb").read())
+    data[len(data) // 2 : len(data) // 2 + 8] = b"\xff" * 8  # same size: caught where it is read
+    open(shard, "wb").write(bytes(data))
+    capsys.readouterr()
+    assert train.main([*mnist_flags(mnist_copy, tmp_path / "again", "--max_number_of_steps=4")]) == 2
+    assert f"error: {shard}: corrupt record" in capsys.readouterr().err
 
 
 def test_a_corrupt_record_is_named(lenet_dir, mnist_copy, capsys):

@@ -106,7 +106,7 @@ class Trainer:
             if chief:
                 for path in train_dir.remove_leftovers(self.loop.train_dir):
                     print(f"Removed {path}, left by an interrupted save")
-            converted.verify_split(self.split)  # a short or corrupt shard fails here, by name
+            converted.check_split(self.split)  # a truncated or replaced shard fails here, by name
             latest = self._intact_checkpoint()
             result = TrainResult(step=0, resumed_from=latest)
             if latest:
@@ -123,7 +123,11 @@ class Trainer:
             report = report or progress.TrainingProgress(
                 result.step, self.loop.max_number_of_steps, show=chief
             )
-            self._loop(state, result, report, lock, stop, max_steps)
+            try:
+                self._loop(state, result, report, lock, stop, max_steps)
+            except tf.errors.DataLossError:
+                converted.verify_split(self.split)  # names the shard with the corrupt record
+                raise
             self.write_dir.cleanup()
             if chief and result.stopped_by in (None, "early stopping"):
                 report.message(f"Saved {result.checkpoint} at step {result.step}")
@@ -301,7 +305,7 @@ class Trainer:
                 if candidate == names[-1]:
                     raise
                 continue
-            converted.verify_split(split)
+            converted.check_split(split)
             return split
         raise AssertionError("unreachable")
 
