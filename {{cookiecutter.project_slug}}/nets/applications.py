@@ -25,6 +25,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from errors import UserError
+from nets.building_blocks import classify
 from nets.regularizers import l2_regularizer
 
 
@@ -126,11 +127,7 @@ class ApplicationNet(keras.Model):
         *blocks, features = self.base(images, training=training)
         end_points = dict(zip(self.end_point_layers, blocks, strict=True))
         end_points["PreLogits"] = features
-        if self.logits is None:
-            return features, end_points
-        logits = end_points["Logits"] = self.logits(self.dropout(features, training=training))
-        end_points["Predictions"] = tf.nn.softmax(logits)
-        return logits, end_points
+        return classify(features, self.logits, end_points, self.dropout, training)
 
 
 def builder(application, end_point_layers, default_name, dropout_keep_prob=0.8, scratch_init=None,

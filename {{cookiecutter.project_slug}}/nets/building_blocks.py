@@ -1,4 +1,4 @@
-"""Layers TF-Slim's nets are made of, shared by the nets written here as TF-Slim wrote them."""
+"""What the nets here share: TF-Slim's convolution with batch norm, and the logits at the end of a net."""
 
 from __future__ import annotations
 
@@ -42,3 +42,14 @@ class ConvBN(keras.layers.Layer):
             )
         net = self.bn(self.conv(net), training=training)
         return tf.nn.relu(net) if self.relu else net
+
+
+def classify(net, logits_layer, end_points: dict, dropout=None, training: bool = False):
+    """A classifier's outputs from its features ``net``: the features themselves when it has no logits
+    layer (``num_classes=0``), else the logits (after ``dropout`` if given), with ``Logits`` and
+    ``Predictions`` (their softmax) added to ``end_points``. Returns ``(outputs, end_points)``."""
+    if logits_layer is None:
+        return net, end_points
+    logits = end_points["Logits"] = logits_layer(dropout(net, training=training) if dropout else net)
+    end_points["Predictions"] = tf.nn.softmax(logits)
+    return logits, end_points

@@ -11,6 +11,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from nets import recipes
+from nets.building_blocks import classify
 from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
 
@@ -71,11 +72,7 @@ class CifarNet(keras.Model):
         net = end_points["fc3"] = self.fc3(net)
         net = self.dropout3(net, training=training)
         net = end_points["fc4"] = self.fc4(net)
-        if self.logits is None:
-            return net, end_points
-        logits = end_points["Logits"] = self.logits(net)
-        end_points["Predictions"] = tf.nn.softmax(logits)
-        return logits, end_points
+        return classify(net, self.logits, end_points)
 
 
 NETS = {"cifarnet": NetSpec(CifarNet, 32, "cifarnet", recipe=recipes.SGD, slim_scope="CifarNet")}

@@ -21,7 +21,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from nets import recipes
-from nets.building_blocks import ConvBN
+from nets.building_blocks import ConvBN, classify
 from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
 
@@ -123,11 +123,7 @@ class InceptionV1(keras.Model):
             pool = isinstance(layer, keras.layers.MaxPool2D)
             net = end_points[name] = layer(net) if pool else layer(net, training=training)
         net = end_points["PreLogits"] = tf.reduce_mean(net, axis=[1, 2])
-        if self.logits is None:
-            return net, end_points
-        logits = end_points["Logits"] = self.logits(self.dropout(net, training=training))
-        end_points["Predictions"] = tf.nn.softmax(logits)
-        return logits, end_points
+        return classify(net, self.logits, end_points, self.dropout, training)
 
 
 def inception_v1(num_classes=1000, weight_decay=0.0) -> InceptionV1:

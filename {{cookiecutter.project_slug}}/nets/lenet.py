@@ -11,6 +11,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from nets import recipes
+from nets.building_blocks import classify
 from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
 
@@ -66,11 +67,7 @@ class LeNet(keras.Model):
         for layer in (self.conv1, self.pool1, self.conv2, self.pool2, self.flatten, self.fc3):
             net = end_points[layer.name] = layer(net)
         net = end_points["dropout3"] = self.dropout3(net, training=training)
-        if self.logits is None:
-            return net, end_points
-        logits = end_points["Logits"] = self.logits(net)
-        end_points["Predictions"] = tf.nn.softmax(logits)
-        return logits, end_points
+        return classify(net, self.logits, end_points)
 
 
 NETS = {"lenet": NetSpec(LeNet, 28, "lenet", recipe=recipes.SGD, slim_scope="LeNet")}

@@ -22,7 +22,7 @@ from tensorflow import keras
 
 from errors import UserError
 from nets import recipes
-from nets.building_blocks import ConvBN
+from nets.building_blocks import ConvBN, classify
 from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
 
@@ -97,11 +97,7 @@ class ResNetV1(keras.Model):
             net = getattr(self, attribute)(net, training=training)
             end_points[scope.split("/")[0]] = net  # the block's last unit wins
         net = end_points["PreLogits"] = tf.reduce_mean(net, axis=[1, 2])
-        if self.logits is None:
-            return net, end_points
-        logits = end_points["Logits"] = self.logits(net)
-        end_points["Predictions"] = tf.nn.softmax(logits)
-        return logits, end_points
+        return classify(net, self.logits, end_points)
 
 
 def _builder(name):

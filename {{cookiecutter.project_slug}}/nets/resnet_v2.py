@@ -23,7 +23,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from nets import applications, recipes
-from nets.building_blocks import ConvBN
+from nets.building_blocks import ConvBN, classify
 from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
 
@@ -160,11 +160,7 @@ class ResNetV2(keras.Model):
             end_points[scope.split("/")[0]] = net  # the block's last unit wins
         net = tf.nn.relu(self.postnorm(net, training=training))
         net = end_points["PreLogits"] = tf.reduce_mean(net, axis=[1, 2])
-        if self.logits is None:
-            return net, end_points
-        logits = end_points["Logits"] = self.logits(net)
-        end_points["Predictions"] = tf.nn.softmax(logits)
-        return logits, end_points
+        return classify(net, self.logits, end_points)
 
 
 def _builder(name):

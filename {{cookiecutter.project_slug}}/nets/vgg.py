@@ -21,6 +21,7 @@ import tensorflow as tf
 from tensorflow import keras
 
 from nets import recipes
+from nets.building_blocks import classify
 from nets.net_spec import NetSpec
 from nets.regularizers import l2_regularizer
 
@@ -116,11 +117,7 @@ class ConvNetWithFcHead(keras.Model):
         net = self.dropout6(net, training=training)
         net = end_points["fc7"] = self.fc7(net)
         net = self.dropout7(net, training=training)
-        if self.logits is None:
-            return net, end_points
-        logits = end_points["Logits"] = self.logits(net)
-        end_points["Predictions"] = tf.nn.softmax(logits)
-        return logits, end_points
+        return classify(net, self.logits, end_points)
 
 
 class VggA(ConvNetWithFcHead):

@@ -154,16 +154,22 @@ def test_a_tf_slim_checkpoint_of_no_net_here_says_what_it_holds(tmp_path):
 # --- The MobileNets: Keras' port is TF-Slim's net; the tf-slim package lacks them ---------------------
 
 
+def conv_with_batch_norm(layout: dict, net_scope: str):
+    """``conv(scope, kernel shape, kind)`` adds a TF-Slim convolution and its batch norm to ``layout``."""
+
+    def conv(scope, shape, kind="weights"):
+        layout[f"{net_scope}/{scope}/{kind}"] = shape
+        for leaf in ("beta", "gamma", "moving_mean", "moving_variance"):
+            layout[f"{net_scope}/{scope}/BatchNorm/{leaf}"] = (shape[-1] if kind == "weights" else shape[2],)
+
+    return conv
+
+
 def mobilenet_v2_layout(classes: int) -> dict[str, tuple[int, ...]]:
     """TF-Slim's MobilenetV2 variables and shapes, from research/slim/nets/mobilenet/mobilenet_v2.py's
     V2_DEF (Conv 32/2; expanded_conv 16 at expansion 1; (expansion, depth, units, stride) stages; Conv_1)."""
     layout = {}
-
-    def conv(scope, shape, kind="weights"):
-        layout[f"MobilenetV2/{scope}/{kind}"] = shape
-        for leaf in ("beta", "gamma", "moving_mean", "moving_variance"):
-            layout[f"MobilenetV2/{scope}/BatchNorm/{leaf}"] = (shape[-1] if kind == "weights" else shape[2],)
-
+    conv = conv_with_batch_norm(layout, "MobilenetV2")
     conv("Conv", (3, 3, 3, 32))
     conv("expanded_conv/depthwise", (3, 3, 32, 1), "depthwise_weights")
     conv("expanded_conv/project", (1, 1, 32, 16))

@@ -5,7 +5,7 @@ v2 101 and 152 under `pytest -m slow`); Keras' ResNet v2 weights copy into TF-Sl
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_slim_checkpoints import REFERENCE, check_tf_slim_layout, load_and_compare
+from test_slim_checkpoints import REFERENCE, check_tf_slim_layout, conv_with_batch_norm, load_and_compare
 
 from nets import nets_factory
 
@@ -60,12 +60,7 @@ def mobilenet_v1_layout(classes: int) -> dict[str, tuple[int, ...]]:
     """TF-Slim's MobilenetV1 variables and shapes, from research/slim/nets/mobilenet_v1.py's _CONV_DEFS
     (Conv2d_0 32/2, then 13 depthwise-separable convolutions)."""
     layout, depth = {}, 32
-
-    def conv(scope, shape, kind="weights"):
-        layout[f"MobilenetV1/{scope}/{kind}"] = shape
-        for leaf in ("beta", "gamma", "moving_mean", "moving_variance"):
-            layout[f"MobilenetV1/{scope}/BatchNorm/{leaf}"] = (shape[-1] if kind == "weights" else shape[2],)
-
+    conv = conv_with_batch_norm(layout, "MobilenetV1")
     conv("Conv2d_0", (3, 3, 3, 32))
     for index, out in enumerate((64, 128, 128, 256, 256, 512, 512, 512, 512, 512, 512, 1024, 1024), start=1):
         conv(f"Conv2d_{index}_depthwise", (3, 3, depth, 1), "depthwise_weights")
