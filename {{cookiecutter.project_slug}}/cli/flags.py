@@ -26,8 +26,24 @@ import yaml
 from tasks import tasks_factory
 
 
+class Parser(argparse.ArgumentParser):
+    """No abbreviations (``--log_every`` is not ``--log_every_n_steps``); an unknown flag gets the
+    nearest known one as a suggestion."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_abbrev=False, **kwargs)
+
+    def error(self, message: str):
+        if message.startswith("unrecognized arguments: "):
+            known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+            given = [w.split("=")[0] for w in message.split(": ", 1)[1].split() if w.startswith("--")]
+            hints = [f"{w} -> {m[0]}" for w in given if (m := difflib.get_close_matches(w, known, 1, 0.7))]
+            message += f" (did you mean: {', '.join(hints)}?)" if hints else ""
+        super().error(message)
+
+
 def make_parser(doc: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "--config", default=None, help="A YAML or JSON file of flag values (flags given here win)."
     )
@@ -47,7 +63,7 @@ def parse(
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     argv = _expand_flagfiles(parser, argv)
-    early = argparse.ArgumentParser(add_help=False)
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     early.add_argument("--config", default=None)
     config_path = early.parse_known_args(argv)[0].config
     if config_path:

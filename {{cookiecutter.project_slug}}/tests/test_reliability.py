@@ -347,7 +347,10 @@ def test_overwrite_refuses_another_datasets_folder_unless_forced(mnist_copy, tmp
      ("--max_number_of_steps=0", "expected a positive integer"),
      ("--max_number_of_steps=-5", "expected a positive"),
      ("--learning_rate=nan", "expected a finite number >= 0"),
-     ("--learning_rate=inf", "a finite number >= 0")],
+     ("--learning_rate=inf", "a finite number >= 0"),
+     # No abbreviation is taken for another flag; a typo gets the nearest flag.
+     ("--log_every=5", "arguments: --log_every=5 (did you mean: --log_every -> --log_every_n_steps?)"),
+     ("--datset_dir=/tmp", "(did you mean: --datset_dir -> --dataset_dir?)")],
 )  # fmt: skip
 def test_bad_flag_values_are_refused_at_parse_time(flag, message, capsys):
     with pytest.raises(SystemExit) as exited:
