@@ -77,11 +77,10 @@ def newest_intact(directory: str, before: str | None = None) -> tuple[str | None
     Returns:
       ``(path or None, [(damaged path, reason), ...])``, newest first.
     """
-    state = tf.train.get_checkpoint_state(directory)
+    state = tf.train.get_checkpoint_state(directory)  # its paths joined to directory
     paths = list(state.all_model_checkpoint_paths) if state else []
     if state and state.model_checkpoint_path and state.model_checkpoint_path not in paths:
         paths.append(state.model_checkpoint_path)
-    paths = [p if os.path.isabs(p) or "://" in p else os.path.join(directory, p) for p in paths]
     if before is not None:
         paths = paths[: paths.index(before)] if before in paths else []
     damaged = []

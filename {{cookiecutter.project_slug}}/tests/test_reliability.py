@@ -315,6 +315,20 @@ def test_a_damaged_latest_checkpoint_is_named_and_training_resumes_from_the_inta
     assert "Checksum does not match" in err and "Traceback" not in err
 
 
+def test_a_damaged_checkpoint_in_a_relative_train_dir_is_set_aside_and_the_list_stays_readable(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)  # --train_dir=sine, as a user types it
+    sine = ["--dataset_name=sine", "--model_name=regression", "--train_dir=sine", "--log_every_n_steps=5"]
+    for steps in (5, 10):
+        assert train.main([*sine, f"--max_number_of_steps={steps}"]) == 0
+    _truncate(tmp_path / "sine" / "ckpt-10.data-00000-of-00001")
+    assert train.main([*sine, "--max_number_of_steps=15"]) == 0
+    assert "Resuming from sine/ckpt-5 at step 5" in capsys.readouterr().out
+    assert train.main([*sine, "--max_number_of_steps=20"]) == 0  # the rewritten list reads back
+    assert "Resuming from sine/ckpt-15 at step 15" in capsys.readouterr().out
+
+
 # --- 9: no advice that destroys other data -----------------------------------------------------------
 
 

@@ -191,26 +191,15 @@ def set_aside(train_dir: str, damaged: list[str]) -> str:
     for prefix in damaged:
         for path in tf.io.gfile.glob(prefix + ".*"):
             tf.io.gfile.rename(path, os.path.join(folder, os.path.basename(path)), overwrite=True)
-    state = tf.train.get_checkpoint_state(train_dir)
+    state = tf.train.get_checkpoint_state(train_dir)  # its paths joined to train_dir
     if state is not None:
-        kept = [
-            (path, stamp)
-            for path, stamp in zip(
-                state.all_model_checkpoint_paths,
-                list(state.all_model_checkpoint_timestamps) or [0.0] * len(state.all_model_checkpoint_paths),
-                strict=True,
-            )
-            if _absolute(train_dir, path) not in damaged
-        ]
-        del state.all_model_checkpoint_paths[:]
-        del state.all_model_checkpoint_timestamps[:]
-        state.all_model_checkpoint_paths.extend(path for path, _ in kept)
-        if kept and any(stamp for _, stamp in kept):
-            state.all_model_checkpoint_timestamps.extend(stamp for _, stamp in kept)
-        state.model_checkpoint_path = kept[-1][0] if kept else ""
+        listed, stamps = list(state.all_model_checkpoint_paths), list(state.all_model_checkpoint_timestamps)
+        kept = [i for i, path in enumerate(listed) if path not in damaged]
+        del state.all_model_checkpoint_paths[:], state.all_model_checkpoint_timestamps[:]
+        # Written back as names inside train_dir, as CheckpointManager writes them: joined paths would be
+        # joined again on reading when train_dir is relative.
+        state.all_model_checkpoint_paths.extend(os.path.basename(listed[i]) for i in kept)
+        state.all_model_checkpoint_timestamps.extend(stamps[i] for i in kept if len(stamps) == len(listed))
+        state.model_checkpoint_path = os.path.basename(listed[kept[-1]]) if kept else ""
         converted.write_text(os.path.join(train_dir, "checkpoint"), text_format.MessageToString(state))
     return folder
-
-
-def _absolute(directory: str, path: str) -> str:
-    return path if os.path.isabs(path) or "://" in path else os.path.join(directory, path)
