@@ -22,10 +22,7 @@ import pytest
 
 
 def run(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run(
-        [sys.executable, *args], cwd=project, capture_output=True, text=True, timeout=timeout, env=env
-    )
+    return _finished(_start(project, *args), timeout)
 
 
 def last_json(result: subprocess.CompletedProcess) -> dict:
