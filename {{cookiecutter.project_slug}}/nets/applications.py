@@ -85,10 +85,10 @@ class ApplicationNet(keras.Model):
         weights: str | None = None,
         name: str = "net",
         scratch_init: Callable[[keras.Model], None] | None = None,
-        slim_scope_of: Callable[[str], str | None] | None = None,
+        slim_scopes: Callable[[keras.Model], dict] | None = None,
     ):
         super().__init__(name=name)
-        self.slim_scope_of = slim_scope_of
+        self.slim_scopes = slim_scopes
         self.application = application
         self.end_point_layers = tuple(end_point_layers)
         self.weight_decay = weight_decay
@@ -112,13 +112,9 @@ class ApplicationNet(keras.Model):
         self.base = keras.Model(base.inputs, outputs, name=base.name)
 
     def slim_layers(self) -> dict:
-        """Each layer with weights under its TF-Slim scope (``slim_scope_of`` maps Keras' layer names);
-        the logits alone until the net is built."""
-        layers = {}
-        for layer in self.base.layers if hasattr(self, "base") else []:
-            scope = self.slim_scope_of(layer.name)
-            if scope:
-                layers[scope] = layer
+        """Each layer with weights under its TF-Slim scope (``slim_scopes``); the logits alone until the
+        net is built."""
+        layers = self.slim_scopes(self.base) if hasattr(self, "base") else {}
         return {**layers, "Logits/Conv2d_1c_1x1": self.logits}
 
     def call(self, images: tf.Tensor, training: bool = False):
@@ -130,12 +126,17 @@ class ApplicationNet(keras.Model):
         return classify(features, self.logits, end_points, self.dropout, training)
 
 
+def by_name(slim_scope: Callable[[str], str | None]) -> Callable[[keras.Model], dict]:
+    """``slim_scopes`` of an application whose layers' names say their TF-Slim scope (None: none)."""
+    return lambda base: {s: layer for layer in base.layers if (s := slim_scope(layer.name))}
+
+
 def builder(application, end_point_layers, default_name, dropout_keep_prob=0.8, scratch_init=None,
-            slim_scope_of=None):  # fmt: skip
+            slim_scopes=None):  # fmt: skip
     """A ``builder(num_classes, weight_decay, weights=None)`` for the nets factory.
 
-    ``slim_scope_of(keras_layer_name)``: the layer's TF-Slim scope (None: none), for applications that
-    are TF-Slim's net layer for layer, so that TF-Slim's checkpoints load into them.
+    ``slim_scopes(application) -> {TF-Slim scope: layer}``, for applications that are TF-Slim's net
+    layer for layer, so that TF-Slim's checkpoints load into them.
     """
 
     def build(
@@ -150,7 +151,7 @@ def builder(application, end_point_layers, default_name, dropout_keep_prob=0.8, 
             weights,
             name=default_name,
             scratch_init=scratch_init,
-            slim_scope_of=slim_scope_of,
+            slim_scopes=slim_scopes,
         )
 
     return build

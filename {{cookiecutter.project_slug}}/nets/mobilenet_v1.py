@@ -35,7 +35,7 @@ mobilenet_v1 = applications.builder(
     ("conv_pw_5_relu", "conv_pw_11_relu", "conv_pw_13_relu"),
     "MobilenetV1",
     0.999,
-    slim_scope_of=slim_scope,
+    slim_scopes=applications.by_name(slim_scope),
 )
 
 NETS = {

@@ -41,7 +41,7 @@ def slim_scope(keras_name: str) -> str | None:
 
 mobilenet_v2 = applications.builder(
     keras.applications.MobileNetV2, ("block_5_add", "block_12_add", "out_relu"), "MobilenetV2", 0.8,
-    slim_scope_of=slim_scope,
+    slim_scopes=applications.by_name(slim_scope),
 )  # fmt: skip
 
 NETS = {
