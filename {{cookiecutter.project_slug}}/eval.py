@@ -18,6 +18,7 @@ training's last step, or when no new checkpoint came for --timeout seconds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -30,6 +31,7 @@ import tensorflow as tf
 from datasets import converted, dataset_factory
 from deployment import assembly, checkpointing
 from deployment.run_config import CheckpointError, RunConfig
+from nets import slim_checkpoint
 from serving import endpoints
 from training import evaluation
 
@@ -85,7 +87,9 @@ class CheckpointEvaluator:
 
     def __init__(self, args: argparse.Namespace, first_checkpoint: str):
         # --- Net and settings from the checkpoint -------------------------------------
-        config = checkpointing.read_config(first_checkpoint)
+        config = assembly.read_config(first_checkpoint)
+        if slim_checkpoint.is_slim_checkpoint(first_checkpoint):  # no run record: any dataset given
+            config = dataclasses.replace(config, dataset_name=args.dataset_name or config.dataset_name)
         for flag in ("dataset_name", "model_name"):
             given = getattr(args, flag)
             if given is not None and given != getattr(config, flag):
@@ -102,6 +106,14 @@ class CheckpointEvaluator:
             config.dataset_name, args.dataset_split_name, args.dataset_dir or config.dataset_dir
         )
         converted.check_split(split)  # a stat per shard; a corrupt record is named where it is read
+        offset = split.num_classes - config.num_classes
+        if offset != self.config.task_options.get("labels_offset", 0):
+            raise CheckpointError(
+                f"{first_checkpoint}'s net has {config.num_classes} outputs and {config.dataset_name} has "
+                f"{split.num_classes} classes: "
+                + (f"pass --labels_offset={offset} (TF-Slim's: labels after a background class)" if offset > 0
+                   else "evaluate it on the dataset it was trained for")
+            )  # fmt: skip
         shown = progress.Progress("examples", every=10_000, stream=sys.stderr)
         self.evaluator = evaluation.Evaluator(
             self.config, self.net, split, args.batch_size, args.max_num_batches, shown
@@ -109,8 +121,8 @@ class CheckpointEvaluator:
 
     def run(self, path: str) -> dict:
         """Evaluates checkpoint ``path`` and writes its summaries."""
-        config: RunConfig = checkpointing.read_config(path)
-        checkpointing.restore(checkpointing.weights_checkpoint(self.net, config), path, config, partial=True)
+        config: RunConfig = assembly.read_config(path)
+        assembly.restore(self.net, path, config)
         eval_dir = self.args.eval_dir or os.path.join(
             checkpointing.checkpoint_dir(path), f"eval_{self.args.dataset_split_name}"
         )

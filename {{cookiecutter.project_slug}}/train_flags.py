@@ -284,6 +284,11 @@ def settings(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
     optimizer = OptimizerSettings(
         **{f.name: pick(f.name, f.default, optimizer_recipe) for f in dataclasses.fields(OptimizerSettings)}
     )
+    task_options = {
+        **task.option_defaults(),
+        **{k: v for k, v in flags.task_overrides(args).items() if k in task.option_defaults()},
+    }
+    offset = task_options.get("labels_offset", 0)  # TF-Slim's: the dataset's labels less this
     sections = {
         name: section(**{f.name: getattr(args, f.name) for f in dataclasses.fields(section)})
         for name, section in run_config.SECTIONS.items()
@@ -295,8 +300,8 @@ def settings(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         dataset_dir=flags.absolute(args.dataset_dir),
         dataset_split_name=args.dataset_split_name,
         task=split.task,
-        num_classes=split.num_classes,
-        labels_to_names=dict(split.labels_to_names),
+        num_classes=split.num_classes - offset,
+        labels_to_names={k - offset: v for k, v in split.labels_to_names.items() if k >= offset},
         image_shape=tuple(split.image_shape),
         image_size=args.train_image_size or spec.default_image_size,
         preprocessing_name=args.preprocessing_name or spec.default_preprocessing,
@@ -309,10 +314,7 @@ def settings(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         batch_size=args.batch_size,
         trainable_scopes=args.trainable_scopes,
         random_flip=split.mirror_invariant if args.random_flip is None else args.random_flip,
-        task_options={
-            **task.option_defaults(),
-            **{k: v for k, v in flags.task_overrides(args).items() if k in task.option_defaults()},
-        },
+        task_options=task_options,
         optimizer=optimizer,
         **sections,
     )

@@ -72,15 +72,25 @@ def load_net(checkpoint_path: str) -> tuple[keras.Model, RunConfig, str]:
       ``(net, config, resolved_path)``; ``config.step`` is the checkpoint's step.
     """
     path = checkpointing.resolve_checkpoint(checkpoint_path)
-    if slim_checkpoint.is_slim_checkpoint(path):
-        config = slim_run_config(path)
-        net = build_net(config)
-        slim_checkpoint.load(net, path, config.model_name, excluded=lambda variable: False)
-        return net, config, path
-    config = checkpointing.read_config(path)
+    config = read_config(path)
     net = build_net(config)
-    checkpointing.restore(checkpointing.weights_checkpoint(net, config), path, config, partial=True)
+    restore(net, path, config)
     return net, config, path
+
+
+def read_config(path: str) -> RunConfig:
+    """The run record of a checkpoint (a resolved prefix); a TF-Slim checkpoint's is ``slim_run_config``."""
+    return (
+        slim_run_config(path) if slim_checkpoint.is_slim_checkpoint(path) else checkpointing.read_config(path)
+    )
+
+
+def restore(net: keras.Model, path: str, config: RunConfig) -> None:
+    """Reads a checkpoint's weights (this project's or TF-Slim's) into the net ``config`` built."""
+    if slim_checkpoint.is_slim_checkpoint(path):
+        slim_checkpoint.load(net, path, config.model_name, excluded=lambda variable: False)
+    else:
+        checkpointing.restore(checkpointing.weights_checkpoint(net, config), path, config, partial=True)
 
 
 def slim_run_config(path: str) -> RunConfig:

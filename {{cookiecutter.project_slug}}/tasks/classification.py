@@ -58,6 +58,14 @@ class Classification(Task):
             0.0,
             "Spread this much of each label's probability over the other classes while training.",
         ),
+        TaskOption(
+            "labels_offset",
+            int,
+            0,
+            "Subtract this from every label the dataset holds, as TF-Slim did: 1 trains or evaluates "
+            "a 1,000-class net on labels after a background class 0 (TF-Slim's ImageNet records).",
+            at_serving=True,
+        ),
     )
 
     @property
@@ -65,10 +73,10 @@ class Classification(Task):
         return [self.labels_to_names.get(k, str(k)) for k in range(self.num_classes)]
 
     def train_example(self, *, image, label, preprocess, seed):
-        return preprocess(image, seed=seed), label
+        return preprocess(image, seed=seed), label - self.settings["labels_offset"]
 
     def eval_example(self, *, image, label, preprocess):
-        return preprocess(image), label
+        return preprocess(image), label - self.settings["labels_offset"]
 
     def loss(self, *, targets, outputs, training):
         """Per-example softmax cross-entropy in float32 (smoothed labels while training)."""

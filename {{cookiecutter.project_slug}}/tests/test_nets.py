@@ -169,7 +169,9 @@ def test_every_classifier_learns_with_its_recipe_and_infers_as_it_trained(
     for mode in (False, True):  # inference first: a training-mode call moves the moving statistics
         predicted = tf.argmax(net(images, training=mode)[0], -1)
         accuracy[mode] = float(tf.reduce_mean(tf.cast(predicted == labels, tf.float32)))
-    assert abs(accuracy[True] - accuracy[False]) <= 0.15, accuracy
+    # Inference mode must not fall behind: stale moving statistics would. It may well be ahead, since
+    # training mode also drops units (CifarNet keeps half: 0.73 against 0.90 on one seed's batch).
+    assert accuracy[False] >= accuracy[True] - 0.15, accuracy
     # Shown by `pytest -rP`: the margins, for checking a recipe across seeds and ISAs.
     print(
         f"learned: {name} held-out accuracy {metrics['accuracy']:.3f} after {steps} steps (needs {LEARNED}),",

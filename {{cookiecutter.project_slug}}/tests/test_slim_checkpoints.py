@@ -12,7 +12,7 @@ import eval as eval_py
 import export
 import infer
 import train
-from datasets import imagenet_names
+from datasets import image_folder, imagenet_names, synthetic_digits
 from deployment import assembly
 from errors import UserError
 from nets import nets_factory, slim_checkpoint
@@ -106,6 +106,35 @@ def test_fine_tuning_from_a_tf_slim_checkpoint_with_its_flags_keeps_what_it_know
     capsys.readouterr()
     assert infer.main([f"--checkpoint_path={train_dir}", str(digit)]) == 0
     assert '"label"' in capsys.readouterr().out
+
+
+def test_labels_after_a_background_class_take_labels_offset_as_tf_slim_did(lenet_dir, tmp_path, capsys):
+    """TF-Slim's ImageNet records number classes from 1 (0: background, no images); its 1,000-class nets
+    are evaluated and fine-tuned on them with --labels_offset=1."""
+    checkpoint = str(tmp_path / "lenet.ckpt")
+    write_as_tf_slim(lenet_dir, checkpoint)  # ten digits, as labels 0-9
+    for split, per_class in (("train", 2), ("test", 20)):
+        for digit in range(-1, 10) if split == "train" else range(10):  # -1: the background class
+            folder = (
+                tmp_path / "source" / split / ("00_background" if digit < 0 else f"{digit + 1:02d}_{digit}")
+            )
+            folder.mkdir(parents=True)
+            for i, image in enumerate(synthetic_digits.draw_digits(np.full(per_class, max(digit, 0)), 9)):
+                synthetic_digits.write_png(str(folder / f"{i}.png"), image)
+    data = str(tmp_path / "data")
+    assert image_folder.convert("digits_bg", str(tmp_path / "source"), data)["num_classes"] == 11
+    given = [f"--dataset_dir={data}", "--dataset_name=digits_bg", "--dataset_split_name=test"]
+    assert eval_py.main([f"--checkpoint_path={checkpoint}", *given]) == 2
+    assert "has 10 outputs and digits_bg has 11 classes: pass --labels_offset=1" in capsys.readouterr().err
+    assert eval_py.main([f"--checkpoint_path={checkpoint}", *given, "--labels_offset=1"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["accuracy"] > 0.8  # chance: 0.1
+
+    train_dir = str(tmp_path / "tuned")  # the logits fit as they are: 11 classes less the offset
+    assert train.main([*given, f"--checkpoint_path={checkpoint}", "--labels_offset=1", "--model_name=lenet",
+                       f"--train_dir={train_dir}", "--max_number_of_steps=5"]) == 0  # fmt: skip
+    assert "8 variables taken" in capsys.readouterr().out
+    assert eval_py.main([f"--checkpoint_path={train_dir}", "--dataset_split_name=test"]) == 0  # offset kept
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["accuracy"] > 0.8
 
 
 def test_a_tf_slim_checkpoint_of_another_net_is_refused_by_name(references, tmp_path, capsys):
