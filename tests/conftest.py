@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
+
+
+def template_syntax_left(text: str) -> bool:
+    """Whether Jinja's syntax is left in a rendered file (GitHub Actions' ``${{ ... }}`` is not Jinja's)."""
+    return bool(re.search(r"(?<!\$)\{\{|\{%", text))
 
 
 def render(output_dir: Path, **answers) -> Path:

@@ -15,7 +15,7 @@ import tokenize
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, render
+from conftest import TEMPLATE, render, template_syntax_left
 
 QUESTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 PART_QUESTIONS = ("tasks", "nets", "runs_on")
@@ -152,7 +152,7 @@ def test_every_combination_of_parts_holds_its_parts_and_no_name_of_the_others(re
     for path in project.rglob("*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8")
-            assert "{{" not in text and "{%" not in text, f"template syntax left in {path}"
+            assert not template_syntax_left(text), f"template syntax left in {path}"
     gpu_dockerfile = render(project.parent / "gpu", **answers, tensorflow_package="tensorflow[and-cuda]")
     if answers["runs_on"] == "local_and_cluster":
         assert "FROM tensorflow/tensorflow:2.21.0-gpu" in (gpu_dockerfile / "Dockerfile").read_text()

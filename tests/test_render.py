@@ -12,7 +12,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, render
+import yaml
+from conftest import TEMPLATE, render, template_syntax_left
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
@@ -76,7 +77,7 @@ def test_every_packaging_answer_renders_clean_python_and_no_template_syntax(tmp_
     assert files
     for path in files:
         text = path.read_text(encoding="utf-8")
-        assert "{{" not in text and "{%" not in text, f"template syntax left in {path}"
+        assert not template_syntax_left(text), f"template syntax left in {path}"
         if path.suffix == ".py":
             py_compile.compile(str(path), cfile=str(tmp_path / "x.pyc"), doraise=True)
     assert f"{answers['tensorflow_package']}==2.21.0" in (project / "requirements.txt").read_text()
@@ -94,6 +95,18 @@ def test_every_packaging_answer_renders_clean_python_and_no_template_syntax(tmp_
     )
     recorded = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
     assert {k: recorded[k] for k in answers} == answers
+
+
+def test_the_workflow_tests_every_supported_python_and_may_only_read(project):
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "tests.yml").read_text())
+    assert workflow["permissions"] == {"contents": "read"}
+    test = workflow["jobs"]["test"]
+    supported = tomllib.loads((project / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert supported == ">=3.11" and test["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
+    setup = next(step for step in test["steps"] if step.get("uses", "").startswith("actions/setup-python"))
+    assert setup["with"]["python-version"] == "${{ matrix.python-version }}"
+    uses = [step["uses"] for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step]
+    assert "actions/upload-artifact@v6" in uses and all(not u.endswith(("@v4", "@v5")) for u in uses)
 
 
 def test_answers_are_recorded_without_machine_paths(project):

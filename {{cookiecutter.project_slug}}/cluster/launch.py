@@ -17,8 +17,9 @@ its completion index in ``JOB_COMPLETION_INDEX``; the manifest adds
 
 and ``TF_CONFIG`` is made from them. (``SLIM_WORKER_INDEX`` stands in for
 ``JOB_COMPLETION_INDEX`` elsewhere.) Set all of them or none: half a setting
-is refused with a message. Kubeflow's TFJob and Vertex AI set ``TF_CONFIG``
-themselves, and a ``TF_CONFIG`` already set is left alone.
+is refused with a message. Kubeflow Trainer's TrainJob (``k8s/trainjob.yaml``)
+runs the same way (pods ``<trainjob>-node-0-<index>``). Vertex AI sets
+``TF_CONFIG`` itself, and a ``TF_CONFIG`` already set is left alone.
 
 Vertex AI also names folders, used as flag defaults when set:
 ``AIP_CHECKPOINT_DIR`` (train.py's --train_dir), ``AIP_TENSORBOARD_LOG_DIR``

