@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 def train(args: argparse.Namespace) -> int:
     # Device placement first: splitting the CPU must happen before any TF op.
     strategy = model_deploy.create_strategy(DeploymentConfig(args.num_clones, args.clone_on_cpu, args.tpu))
+    print(model_deploy.placement(strategy))
     split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
     config = train_flags.settings(args, split)
     model_deploy.check_mixed_precision(config.mixed_precision)

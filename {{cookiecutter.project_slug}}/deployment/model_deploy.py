@@ -56,6 +56,13 @@ def cluster_from_env() -> dict | None:
     return tf_config if tasks > 1 else None
 
 
+def placement(strategy: tf.distribute.Strategy) -> str:
+    """The training log's first line: the devices TensorFlow sees (a GPU missing here is an install
+    problem: see the README) and how many replicas train."""
+    seen = ", ".join(device.name.split("device:")[-1] for device in tf.config.list_logical_devices())
+    return f"Devices: {seen}; training on {strategy.num_replicas_in_sync} replica(s)"
+
+
 def create_strategy(config: DeploymentConfig) -> tf.distribute.Strategy:
     """Returns the strategy for ``config`` and ``TF_CONFIG``.
 

@@ -37,6 +37,7 @@ def test_sine_loss_falls_and_training_resumes(tmp_path, capsys, train_seed):
     assert train.main([*common, "--max_number_of_steps=800"]) == 0
     out = capsys.readouterr().out
     assert f"Resuming from {train_dir}/ckpt-50 at step 50" in out
+    assert out.startswith("Devices: CPU:0") and "training on 1 replica(s)" in out.splitlines()[0]
     assert "step 100:" in out and "step 50:" not in out
     assert eval_py.main([f"--checkpoint_path={train_dir}"]) == 0
     late = last_json(capsys)
