@@ -53,9 +53,7 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
         "or a new name for your images.",
     )
     p.add_argument("--dataset_dir", required=True, help="Where the converted dataset goes.")
-    p.add_argument(
-        "--source_dir", default=None, help="The raw files or images already on disk (no download)."
-    )
+    p.add_argument("--source_dir", help="The raw files or images already on disk (no download).")
     p.add_argument("--overwrite", action="store_true", help="Convert again over a finished conversion.")
     p.add_argument(
         "--force",
@@ -64,14 +62,10 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
         "(its files are deleted).",
     )
     # Options for converting folders of images; None means the converter's default.
-    p.add_argument(
-        "--validation_fraction", type=flags.fraction, default=None, help="Held out per class (0.1)."
-    )
-    p.add_argument(
-        "--num_shards", type=flags.positive_int, default=None, help="Shards per split (one per 1,000 images)."
-    )
-    p.add_argument("--image_size", type=image_size, default=None, help="Resize to HEIGHT,WIDTH.")
-    p.add_argument("--strict", action="store_true", default=None, help="Fail on an unreadable image.")
+    p.add_argument("--validation_fraction", type=flags.fraction, help="Held out per class (0.1).")
+    p.add_argument("--num_shards", type=flags.positive_int, help="Shards per split (one per 1,000 images).")
+    p.add_argument("--image_size", type=image_size, help="Resize to HEIGHT,WIDTH.")
+    p.add_argument("--strict", action="store_true", help="Fail on an unreadable image.")
     return flags.parse(p, argv)
 
 

@@ -40,15 +40,11 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p = flags.make_parser(__doc__)
     flags.add_checkpoint_flag(p)
     flags.add_dataset_flags(p, split="test", from_checkpoint=True)
-    p.add_argument("--model_name", default=None, help="Default: the checkpoint's.")
+    p.add_argument("--model_name", help="Default: the checkpoint's.")
     flags.add_batch_size_flag(p, 100)
+    p.add_argument("--max_num_batches", type=flags.positive_int, help="Default: the whole split.")
     p.add_argument(
-        "--max_num_batches", type=flags.positive_int, default=None, help="Default: the whole split."
-    )
-    p.add_argument(
-        "--eval_dir",
-        default=None,
-        help="Where summaries and pictures go (default: <checkpoint dir>/eval_<split>).",
+        "--eval_dir", help="Where summaries and pictures go (default: <checkpoint dir>/eval_<split>)."
     )
     p.add_argument(
         "--wait_for_checkpoints",
@@ -64,7 +60,6 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--timeout",
         type=flags.positive_float,
-        default=None,
         help="Stop waiting after this many seconds without a new checkpoint.",
     )
     flags.add_task_flags(p, serving_only=True)

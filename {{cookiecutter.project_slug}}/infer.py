@@ -48,7 +48,6 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--output_format", choices=("jsonl", "csv"), default="jsonl")
     p.add_argument(
         "--output_dir",
-        default=None,
         help="Also write each image with its answer drawn on it into this folder (tasks that draw answers).",
     )
     flags.add_task_flags(p, serving_only=True)

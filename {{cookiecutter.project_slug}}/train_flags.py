@@ -28,24 +28,16 @@ from training import optimization
 def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--train_dir",
-        default=None,
         help="Where checkpoints and summaries go (default: checkpoints/<dataset_name>_<model_name>).",
     )
-    p.add_argument(
-        "--summary_dir",
-        default=None,
-        help="Where TensorBoard summaries go (default: --train_dir).",
-    )
+    p.add_argument("--summary_dir", help="Where TensorBoard summaries go (default: --train_dir).")
     flags.add_dataset_flags(p, split="train")
     p.add_argument(
         "--preprocessing_name",
-        default=None,
         choices=list(preprocessing_factory.preprocessing_fn_map()),
         help="Default: the net's own.",
     )
-    p.add_argument(
-        "--train_image_size", type=flags.positive_int, default=None, help="Default: the net's own."
-    )
+    p.add_argument("--train_image_size", type=flags.positive_int, help="Default: the net's own.")
     flags.add_batch_size_flag(
         p,
         32,
@@ -55,7 +47,6 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--random_flip",
         type=flags.boolean,
-        default=None,
         help="Mirror training images at random: true or false. Default: the dataset's (its images' mirror "
         "images keep their labels: photos yes, MNIST's digits no).",
     )
@@ -82,27 +73,23 @@ def _add_net_flags(net) -> None:
     net.add_argument(
         "--weight_decay",
         type=flags.non_negative_float,
-        default=None,
         help="L2 coefficient: adds weight_decay * sum(w**2) / 2, as TF-Slim. "
         "Default: the net's recipe, else 4e-5.",
     )
     net.add_argument(
         "--batch_norm_decay",
         type=flags.fraction,
-        default=None,
         help="Decay of batch norm's moving statistics, which eval, infer and export use "
         "(TF-Slim's batch_norm_decay; Keras calls it momentum). Default: the net's recipe.",
     )
     net.add_argument(
         "--mixed_precision",
-        default=None,
         choices=("bfloat16", "float16"),
         help="Compute in bfloat16 (CPUs with bf16 instructions, GPUs) or float16 (GPUs); "
         "weights, logits and loss stay float32.",
     )
     net.add_argument(
         "--pretrained",
-        default=None,
         metavar="imagenet|FILE",
         help="keras.applications nets: start from Keras' ImageNet weights (from Keras' cache, "
         "$KERAS_HOME/models or ~/.keras/models, else downloaded) or from a Keras weights file of the "
@@ -112,17 +99,11 @@ def _add_net_flags(net) -> None:
 
 
 def _add_fine_tuning_flags(tune) -> None:
+    tune.add_argument("--checkpoint_path", help="Start from this checkpoint (file or directory).")
     tune.add_argument(
-        "--checkpoint_path", default=None, help="Start from this checkpoint (file or directory)."
+        "--checkpoint_exclude_scopes", help="Comma-separated scopes not to take from it, e.g. Logits."
     )
-    tune.add_argument(
-        "--checkpoint_exclude_scopes",
-        default=None,
-        help="Comma-separated scopes not to take from it, e.g. Logits.",
-    )
-    tune.add_argument(
-        "--trainable_scopes", default=None, help="Comma-separated scopes to train (default: all)."
-    )
+    tune.add_argument("--trainable_scopes", help="Comma-separated scopes to train (default: all).")
     tune.add_argument(
         "--ignore_missing_vars",
         action="store_true",
@@ -134,24 +115,19 @@ def _add_validation_flags(v) -> None:
     v.add_argument(
         "--eval_every_n_steps",
         type=flags.positive_int,
-        default=None,
         help="Evaluate on --validation_split_name every N steps, in this process (default: never).",
     )
     v.add_argument(
-        "--validation_split_name",
-        default=None,
-        help="Default: validation if the dataset has it (or val), else test.",
+        "--validation_split_name", help="Default: validation if the dataset has it (or val), else test."
     )
     v.add_argument(
         "--keep_best_by",
-        default=None,
         help="The metric that picks the checkpoint kept in <train_dir>/best (accuracy, loss, mse...; "
         "the task says which way is better). Default: the task's main metric.",
     )
     v.add_argument(
         "--early_stopping_patience",
         type=flags.positive_int,
-        default=None,
         help="Stop after this many evaluations without a better --keep_best_by (default: never).",
     )
     v.add_argument("--validation_batch_size", type=flags.positive_int, default=100)
@@ -161,7 +137,6 @@ def _add_loop_flags(loop) -> None:
     loop.add_argument(
         "--max_number_of_steps",
         type=flags.positive_int,
-        default=None,
         help="Stop at this global step (default: train until interrupted).",
     )
     loop.add_argument("--log_every_n_steps", type=flags.positive_int, default=10)
@@ -171,62 +146,42 @@ def _add_loop_flags(loop) -> None:
 
 def _add_optimization_flags(g) -> None:
     defaults = OptimizerSettings()
-    g.add_argument("--optimizer", default=None, choices=optimization.OPTIMIZERS)
-    g.add_argument("--learning_rate", type=flags.non_negative_float, default=None)
+    g.add_argument("--optimizer", choices=optimization.OPTIMIZERS)
+    g.add_argument("--learning_rate", type=flags.non_negative_float)
     g.add_argument(
         "--pretrained_rate_multiplier",
         type=flags.non_negative_float,
-        default=None,
         help="Scales the learning rate of the layers that start from weights (--checkpoint_path, "
         "--pretrained); new layers (excluded scopes, --pretrained's logits) train at --learning_rate "
         "(benchmarks/fine_tuning.py compares).",
     )
-    g.add_argument("--learning_rate_decay_type", default=None, choices=optimization.DECAY_TYPES)
+    g.add_argument("--learning_rate_decay_type", choices=optimization.DECAY_TYPES)
+    g.add_argument("--learning_rate_decay_factor", type=flags.positive_float, help="For exponential decay.")
     g.add_argument(
-        "--learning_rate_decay_factor", type=flags.positive_float, default=None, help="For exponential decay."
+        "--num_epochs_per_decay", type=flags.positive_float, help="Epochs per decay step or period."
     )
     g.add_argument(
-        "--num_epochs_per_decay",
-        type=flags.positive_float,
-        default=None,
-        help="Epochs per decay step or period.",
+        "--end_learning_rate", type=flags.non_negative_float, help="For polynomial and cosine decay."
     )
     g.add_argument(
-        "--end_learning_rate",
-        type=flags.non_negative_float,
-        default=None,
-        help="For polynomial and cosine decay.",
+        "--warmup_epochs", type=flags.non_negative_float, help="Linear warm-up before the schedule."
     )
-    g.add_argument(
-        "--warmup_epochs",
-        type=flags.non_negative_float,
-        default=None,
-        help="Linear warm-up before the schedule.",
-    )
-    g.add_argument(
-        "--momentum", type=flags.non_negative_float, default=None, help="For momentum and rmsprop."
-    )
+    g.add_argument("--momentum", type=flags.non_negative_float, help="For momentum and rmsprop.")
     for name in ("rmsprop_decay", "adam_beta1", "adam_beta2", "adadelta_rho"):
-        g.add_argument(f"--{name}", type=flags.fraction, default=None)
-    g.add_argument(
-        "--adamw_weight_decay", type=flags.non_negative_float, default=None, help="AdamW's decoupled decay."
-    )
+        g.add_argument(f"--{name}", type=flags.fraction)
+    g.add_argument("--adamw_weight_decay", type=flags.non_negative_float, help="AdamW's decoupled decay.")
     for name in ("adagrad_initial_accumulator_value", "ftrl_initial_accumulator_value", "ftrl_l1", "ftrl_l2"):
-        g.add_argument(f"--{name}", type=flags.non_negative_float, default=None)
-    g.add_argument("--ftrl_learning_rate_power", type=flags.finite_float, default=None)
-    g.add_argument(
-        "--opt_epsilon", type=flags.positive_float, default=None, help="For rmsprop, adam, adamw, adadelta."
-    )
+        g.add_argument(f"--{name}", type=flags.non_negative_float)
+    g.add_argument("--ftrl_learning_rate_power", type=flags.finite_float)
+    g.add_argument("--opt_epsilon", type=flags.positive_float, help="For rmsprop, adam, adamw, adadelta.")
     g.add_argument(
         "--clip_gradient_norm",
         type=flags.non_negative_float,
-        default=None,
         help="Clip gradients to this global norm (0: off).",
     )
     g.add_argument(
         "--moving_average_decay",
         type=flags.fraction,
-        default=None,
         help="Keep a moving average of the weights with this decay; eval, infer and export use it.",
     )
     for action in g._group_actions:

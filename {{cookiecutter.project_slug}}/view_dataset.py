@@ -24,16 +24,14 @@ from tasks import tasks_factory
 
 def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p = flags.make_parser(__doc__)
-    p.add_argument("--dataset_name", default=None, help="A converted dataset (with --dataset_dir).")
-    p.add_argument("--dataset_dir", default=None)
+    p.add_argument("--dataset_name", help="A converted dataset (with --dataset_dir).")
+    p.add_argument("--dataset_dir")
     p.add_argument("--dataset_split_name", default="train")
-    p.add_argument("--source_dir", default=None, help="A raw folder of class folders instead.")
+    p.add_argument("--source_dir", help="A raw folder of class folders instead.")
     p.add_argument("--num_images", type=flags.positive_int, default=16)
-    p.add_argument("--output", default=None, help="The PNG grid to write.")
-    p.add_argument(
-        "--model_name", default=None, help="Count the data as this net sees it too (where its task can)."
-    )
-    p.add_argument("--train_image_size", type=flags.positive_int, default=None, help="With --model_name.")
+    p.add_argument("--output", help="The PNG grid to write.")
+    p.add_argument("--model_name", help="Count the data as this net sees it too (where its task can).")
+    p.add_argument("--train_image_size", type=flags.positive_int, help="With --model_name.")
     args = flags.parse(p, argv)
     if (args.dataset_name is None) == (args.source_dir is None):
         p.error("pass either --dataset_name (with --dataset_dir) or --source_dir")

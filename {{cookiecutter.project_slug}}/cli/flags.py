@@ -44,10 +44,8 @@ class Parser(argparse.ArgumentParser):
 
 def make_parser(doc: str) -> argparse.ArgumentParser:
     p = Parser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--config", default=None, help="A YAML or JSON file of flag values (flags given here win)."
-    )
-    p.add_argument("--flagfile", default=None, help="A file of --name=value lines (flags given here win).")
+    p.add_argument("--config", help="A YAML or JSON file of flag values (flags given here win).")
+    p.add_argument("--flagfile", help="A file of --name=value lines (flags given here win).")
     return p
 
 
@@ -64,7 +62,7 @@ def parse(
     argv = list(sys.argv[1:] if argv is None else argv)
     argv = _expand_flagfiles(parser, argv)
     early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    early.add_argument("--config", default=None)
+    early.add_argument("--config")
     config_path = early.parse_known_args(argv)[0].config
     if config_path:
         parser.set_defaults(**_config_defaults(parser, config_path, record_flags))
@@ -207,7 +205,6 @@ def add_dataset_flags(p: argparse.ArgumentParser, split: str, from_checkpoint: b
     p.add_argument("--dataset_split_name", default=split, help=f"Default: {split}.")
     p.add_argument(
         "--dataset_dir",
-        default=None,
         help="The converted dataset" + (" (default: the one training used)." if from_checkpoint else "."),
     )
 
@@ -233,7 +230,7 @@ def add_device_flags(p: argparse.ArgumentParser) -> None:
         help="Model copies on this machine, one per GPU (with --clone_on_cpu: logical CPU devices).",
     )
     p.add_argument("--clone_on_cpu", action="store_true", help="Put the clones on CPU devices.")
-    p.add_argument("--tpu", default=None, help="Train on this TPU (name or address; 'local' on a TPU VM).")
+    p.add_argument("--tpu", help="Train on this TPU (name or address; 'local' on a TPU VM).")
 
 
 def add_task_flags(p: argparse.ArgumentParser, serving_only: bool = False) -> None:
@@ -251,7 +248,6 @@ def add_task_flags(p: argparse.ArgumentParser, serving_only: bool = False) -> No
             group.add_argument(
                 f"--{option.name}",
                 type=option.type,
-                default=None,
                 help=f"{option.help} Default: "
                 + ("the checkpoint's." if serving_only else f"{option.default}."),
             )
@@ -265,7 +261,7 @@ def add_answer_flags(p: argparse.ArgumentParser) -> None:
             for option in task.answer_options:
                 group.add_argument(
                     f"--{option.name}", type=option.type, default=option.default,
-                    help=f"{option.help} Default: {option.default}.",
+                    help=f"{option.help} Default: {option.default}."
                 )  # fmt: skip
 
 
