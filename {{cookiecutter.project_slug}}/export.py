@@ -41,7 +41,7 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--tflite", action="store_true", help="Also write model.tflite.")
     p.add_argument("--quantize", action="store_true", help="Also write model_int8.tflite (implies --tflite).")
-    p.add_argument("--num_calibration_images", type=flags.positive_int, default=200)
+    p.add_argument("--num_calibration_images", type=flags.positive_int, default=200, help="For --quantize.")
     p.add_argument("--dataset_dir", help="For --quantize; default: the one training used.")
     p.add_argument("--overwrite", action="store_true", help="Replace an existing --output_dir.")
     flags.add_task_flags(p, serving_only=True)

@@ -45,7 +45,7 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     source.add_argument("--saved_model_dir", help="A SavedModel written by export.py.")
     p.add_argument("--top_k", type=flags.positive_int, default=5, help="Classifiers: the classes to print.")
     flags.add_batch_size_flag(p, 32)
-    p.add_argument("--output_format", choices=("jsonl", "csv"), default="jsonl")
+    p.add_argument("--output_format", choices=("jsonl", "csv"), default="jsonl", help="One line per input.")
     p.add_argument(
         "--output_dir",
         help="Also write each image with its answer drawn on it into this folder (tasks that draw answers).",

@@ -69,7 +69,9 @@ def add_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _add_net_flags(net) -> None:
-    net.add_argument("--model_name", default="lenet", choices=list(nets_factory.networks_map()))
+    net.add_argument(
+        "--model_name", default="lenet", choices=list(nets_factory.networks_map()), help="The net."
+    )
     net.add_argument(
         "--weight_decay",
         type=flags.non_negative_float,
@@ -130,7 +132,9 @@ def _add_validation_flags(v) -> None:
         type=flags.positive_int,
         help="Stop after this many evaluations without a better --keep_best_by (default: never).",
     )
-    v.add_argument("--validation_batch_size", type=flags.positive_int, default=100)
+    v.add_argument(
+        "--validation_batch_size", type=flags.positive_int, default=100, help="Examples per batch."
+    )
 
 
 def _add_loop_flags(loop) -> None:
@@ -139,9 +143,18 @@ def _add_loop_flags(loop) -> None:
         type=flags.positive_int,
         help="Stop at this global step (default: train until interrupted).",
     )
-    loop.add_argument("--log_every_n_steps", type=flags.positive_int, default=10)
-    loop.add_argument("--save_interval_secs", type=flags.non_negative_float, default=600)
-    loop.add_argument("--keep_checkpoint_max", type=flags.positive_int, default=5)
+    loop.add_argument(
+        "--log_every_n_steps", type=flags.positive_int, default=10, help="Log the loss every N steps."
+    )
+    loop.add_argument(
+        "--save_interval_secs",
+        type=flags.non_negative_float,
+        default=600,
+        help="Save a checkpoint this often.",
+    )
+    loop.add_argument(
+        "--keep_checkpoint_max", type=flags.positive_int, default=5, help="Checkpoints kept (newest)."
+    )
 
 
 def _add_optimization_flags(g) -> None:

@@ -25,10 +25,34 @@ import yaml
 
 from tasks import tasks_factory
 
+# TF-Slim's flags that have no job here, and what does that job instead.
+GONE = {
+    "--num_readers": "shards are read in parallel without it (tf.data)",
+    "--num_preprocessing_threads": "preprocessing runs on tf.data's threads, as many as help (AUTOTUNE)",
+    "--save_summaries_secs": "summaries are written at every --log_every_n_steps",
+    "--rmsprop_momentum": "--momentum is RMSProp's momentum too",
+    "--eval_image_size": "eval.py takes the size (and preprocessing) the checkpoint was trained with",
+    "--master": "workers come from TF_CONFIG (python -m cluster.launch makes it on a cluster); TPUs: --tpu",
+    "--task": "workers come from TF_CONFIG (python -m cluster.launch makes it on a cluster)",
+    "--num_ps_tasks": "workers train synchronously, without parameter servers (MultiWorkerMirroredStrategy)",
+    "--worker_replicas": "the number of workers comes from TF_CONFIG",
+    "--sync_replicas": "workers always train synchronously (MultiWorkerMirroredStrategy)",
+    "--replicas_to_aggregate": "every worker's gradients are averaged at every step",
+}
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """The docstring as written; each flag's default where its help does not say it already."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        shown = any(action.default is v for v in (None, False, argparse.SUPPRESS)) or "efault" in text
+        return text if shown else f"{text} Default: %(default)s.".lstrip()
+
 
 class Parser(argparse.ArgumentParser):
     """No abbreviations (``--log_every`` is not ``--log_every_n_steps``); an unknown flag gets the
-    nearest known one as a suggestion."""
+    nearest known one as a suggestion, or what replaced TF-Slim's; an error is one line, not the usage."""
 
     def __init__(self, **kwargs):
         super().__init__(allow_abbrev=False, **kwargs)
@@ -39,11 +63,12 @@ class Parser(argparse.ArgumentParser):
             given = [w.split("=")[0] for w in message.split(": ", 1)[1].split() if w.startswith("--")]
             hints = [f"{w} -> {m[0]}" for w in given if (m := difflib.get_close_matches(w, known, 1, 0.7))]
             message += f" (did you mean: {', '.join(hints)}?)" if hints else ""
-        super().error(message)
+            message += "".join(f"; {w} is TF-Slim's and not needed: {GONE[w]}" for w in given if w in GONE)
+        self.exit(2, f"{self.prog}: error: {message} ({self.prog} --help lists the flags)\n")
 
 
 def make_parser(doc: str) -> argparse.ArgumentParser:
-    p = Parser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=doc, formatter_class=HelpFormatter)
     p.add_argument("--config", help="A YAML or JSON file of flag values (flags given here win).")
     p.add_argument("--flagfile", help="A file of --name=value lines (flags given here win).")
     return p
@@ -60,13 +85,37 @@ def parse(
     into the flag values that run it again.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    argv = _expand_flagfiles(parser, argv)
+    argv, off = _absl_switches(parser, _expand_flagfiles(parser, argv))
     early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     early.add_argument("--config")
     config_path = early.parse_known_args(argv)[0].config
     if config_path:
         parser.set_defaults(**_config_defaults(parser, config_path, record_flags))
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for dest in off:
+        setattr(args, dest, False)
+    return args
+
+
+def _absl_switches(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], set[str]]:
+    """absl's ways to give a switch, ``--flag=true|false`` and ``--noflag``: returns the arguments
+    left for argparse and the switches turned off (the last word on a switch wins)."""
+    switches = {o[2:]: a.dest for a in parser._actions if isinstance(a, argparse._StoreTrueAction)
+                for o in a.option_strings}  # fmt: skip
+    kept, off = [], set()
+    for arg in argv:
+        name, equals, value = arg[2:].partition("=")
+        negated = name not in switches and name.startswith("no") and name[2:] in switches and not equals
+        if not arg.startswith("--") or not (name in switches or negated):
+            kept.append(arg)
+            continue
+        try:
+            on = not negated and (not equals or boolean(value))
+        except argparse.ArgumentTypeError as e:
+            parser.error(f"--{name}: {e}")
+        kept += [f"--{name}"] if on else []
+        (off.discard if on else off.add)(switches[name[2:] if negated else name])
+    return kept, off
 
 
 def _expand_flagfiles(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:

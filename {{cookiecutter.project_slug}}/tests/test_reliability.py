@@ -5,6 +5,7 @@ full disks and leftovers. Signal and lock tests use real processes."""
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -22,6 +23,7 @@ import download_and_convert_data
 import eval as eval_py
 import infer
 import train
+import train_flags
 from datasets import converted, mnist, synthetic_digits
 from training import signals, train_dir
 
@@ -364,12 +366,40 @@ def test_overwrite_refuses_another_datasets_folder_unless_forced(mnist_copy, tmp
      ("--learning_rate=inf", "a finite number >= 0"),
      # No abbreviation is taken for another flag; a typo gets the nearest flag.
      ("--log_every=5", "arguments: --log_every=5 (did you mean: --log_every -> --log_every_n_steps?)"),
-     ("--datset_dir=/tmp", "(did you mean: --datset_dir -> --dataset_dir?)")],
+     ("--datset_dir=/tmp", "(did you mean: --datset_dir -> --dataset_dir?)"),
+     # TF-Slim's flags that are gone say what does their job.
+     ("--num_readers=4", "--num_readers is TF-Slim's and not needed: shards are read in parallel"),
+     ("--ignore_missing_vars=maybe", "--ignore_missing_vars: expected true or false, got 'maybe'")],
 )  # fmt: skip
 def test_bad_flag_values_are_refused_at_parse_time(flag, message, capsys):
     with pytest.raises(SystemExit) as exited:
         train.main(["--dataset_name=sine", "--model_name=regression", flag])
-    assert exited.value.code == 2 and message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and message in err
+    assert len(err.splitlines()) == 1 and "--help lists the flags" in err  # one line, not the usage
+
+
+def test_switches_take_absls_forms_and_the_last_word_wins(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("ignore_missing_vars: true\n")
+
+    def switch(*given):
+        return train_flags.parse(None, ["--dataset_name=sine", *given]).ignore_missing_vars
+
+    assert switch("--ignore_missing_vars=True") is True and switch("--ignore_missing_vars=false") is False
+    assert switch(f"--config={config}") is True
+    assert switch(f"--config={config}", "--noignore_missing_vars") is False
+    assert switch("--noignore_missing_vars", "--ignore_missing_vars") is True
+
+
+def test_help_shows_each_default(capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--help"])
+    options = capsys.readouterr().out.split("\noptions:", 1)[1]
+    helps = {block.split()[0]: " ".join(block.split()) for block in re.split(r"\n  (?=-)", options)[1:]}
+    for flag, default in (("--batch_size", 32), ("--seed", 0), ("--model_name", "lenet"),
+                          ("--log_every_n_steps", 10), ("--keep_checkpoint_max", 5)):  # fmt: skip
+        assert f"Default: {default}." in helps[flag], helps[flag]
 
 
 def test_clones_without_gpus_and_a_file_as_train_dir_are_messages(tmp_path, capsys):
