@@ -65,7 +65,8 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--validation_fraction", type=flags.fraction, help="Held out per class (0.1).")
     p.add_argument("--num_shards", type=flags.positive_int, help="Shards per split (one per 1,000 images).")
     p.add_argument("--image_size", type=image_size, help="Resize to HEIGHT,WIDTH.")
-    p.add_argument("--strict", action="store_true", help="Fail on an unreadable image.")
+    # default None: not given, so a converter without the check can say it does not take it.
+    p.add_argument("--strict", action="store_true", default=None, help="Fail on an unreadable image.")
     return flags.parse(p, argv)
 
 

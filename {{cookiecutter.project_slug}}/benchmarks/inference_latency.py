@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from deployment import assembly  # noqa: E402
+from serving import endpoints  # noqa: E402
 
 
 def per_image_ms(fn, batch: int, repeats: int) -> float:
@@ -46,6 +47,7 @@ def main() -> None:
 
     net, config, _ = assembly.load_net(args.checkpoint_path)
     shape = config.input_shape
+    args.export_dir = endpoints.newest_version(args.export_dir)  # exported/lenet -> its newest version
     saved = tf.saved_model.load(args.export_dir)
     tflite_files = [
         f for f in ("model.tflite", "model_int8.tflite") if os.path.exists(os.path.join(args.export_dir, f))

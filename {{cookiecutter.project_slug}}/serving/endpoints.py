@@ -117,6 +117,7 @@ def load(
         config = with_task_overrides(config, task_overrides)
         default = Serving(net, config, top_k).functions["serving_default"]
         return Served(config, lambda batch: {k: v.numpy() for k, v in default(tf.constant(batch)).items()})
+    saved_model_dir = newest_version(saved_model_dir)
     config = read_export_config(saved_model_dir)
     if task_overrides:
         raise CheckpointError(
@@ -142,6 +143,18 @@ def with_task_overrides(config: RunConfig, overrides: dict | None) -> RunConfig:
     if not overrides:
         return config
     return dataclasses.replace(config, task_options={**config.task_options, **overrides})
+
+
+def versions(model_dir: str) -> list[int]:
+    """The numbered exports in a model's folder, in TF Serving's layout (``<model_dir>/<version>/``)."""
+    names = [n.rstrip("/") for n in tf.io.gfile.listdir(model_dir)] if tf.io.gfile.isdir(model_dir) else []
+    return sorted(int(n) for n in names if n.isdigit())
+
+
+def newest_version(model_dir: str) -> str:
+    """A model's folder -> its newest version's SavedModel; a SavedModel's own folder as it is."""
+    found = [] if tf.io.gfile.exists(os.path.join(model_dir, EXPORT_CONFIG)) else versions(model_dir)
+    return os.path.join(model_dir, str(found[-1])) if found else model_dir
 
 
 def read_export_config(saved_model_dir: str) -> RunConfig:

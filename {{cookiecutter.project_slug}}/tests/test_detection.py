@@ -391,6 +391,7 @@ def test_infer_and_the_export_agree_and_draw_the_boxes(detector, shapes, tmp_pat
     images = sorted(str(p) for p in (shapes / "voc" / "JPEGImages").glob("*.jpg"))[-4:]
     exported = tmp_path / "exported"
     assert export.main([f"--checkpoint_path={detector}", f"--output_dir={exported}", "--tflite"]) == 0
+    exported = exported / "1"  # TF Serving's layout, <model>/<version>/: a bare SavedModel folder
     capsys.readouterr()
     assert (
         infer.main(

@@ -19,6 +19,7 @@ import infer
 from datasets import input_pipeline, mnist, synthetic_digits
 from metrics import confusion_matrix
 from preprocessing import preprocessing_factory
+from serving import endpoints
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,7 +28,7 @@ PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def exported(lenet_dir, tmp_path_factory):
     output = str(tmp_path_factory.mktemp("export") / "lenet")
     assert export.main([f"--checkpoint_path={lenet_dir}", f"--output_dir={output}", "--quantize"]) == 0
-    return output
+    return os.path.join(output, "1")  # the first version, a SavedModel folder
 
 
 def test_confusion_matrix_metrics():
@@ -198,9 +199,21 @@ def test_tflite_float_agrees_and_int8_stays_close(exported, lenet_dir, mnist_dir
 
 
 def test_export_refuses_to_overwrite_and_leaves_nothing_half_written(exported, lenet_dir, capsys):
-    assert export.main([f"--checkpoint_path={lenet_dir}", f"--output_dir={exported}"]) == 2
+    model = os.path.dirname(exported)
+    assert export.main([f"--checkpoint_path={lenet_dir}", f"--output_dir={model}", "--model_version=1"]) == 2
     assert "pass --overwrite" in capsys.readouterr().err
     assert not os.path.exists(exported + ".incomplete")
+
+
+def test_each_export_is_a_new_version_as_tf_serving_loads_them(exported, lenet_dir, tmp_path, capsys):
+    model = tmp_path / "lenet"
+    shutil.copytree(os.path.dirname(exported), model)  # version 1
+    capsys.readouterr()
+    assert export.main([f"--checkpoint_path={lenet_dir}", f"--output_dir={model}"]) == 0
+    assert json.loads(capsys.readouterr().out)["saved_model"] == str(model / "2")
+    assert sorted(os.listdir(model)) == ["1", "2"]
+    assert endpoints.newest_version(str(model)) == str(model / "2")
+    assert endpoints.newest_version(exported) == exported  # a version's own folder is taken as it is
 
 
 def test_a_damaged_export_is_named_with_what_to_do(exported, tmp_path, capsys):
