@@ -183,8 +183,9 @@ def main() -> None:
     split = dataset_factory.get_dataset("bccd", "trainval", data)
     minimal = minimal_loop_rate(config, split, args.batch_size)
     pipeline = input_rate(config, split, args.batch_size)
-    export_dir = os.path.join(work, "exported")
-    run("export.py", f"--checkpoint_path={train_dir}/best", f"--output_dir={export_dir}", "--overwrite")
+    export_dir = os.path.join(work, "exported", "1")  # version 1, replaced on a rerun
+    run("export.py", f"--checkpoint_path={train_dir}/best", f"--output_dir={os.path.dirname(export_dir)}",
+        "--model_version=1", "--overwrite")  # fmt: skip
     jpegs = [
         open(os.path.join(args.voc_dir, "JPEGImages", n), "rb").read()
         for n in sorted(os.listdir(os.path.join(args.voc_dir, "JPEGImages")))[:8]
