@@ -49,7 +49,9 @@ class TrainingProgress:
 
     The bar counts the steps of this process (from ``first_step`` to
     ``max_steps``), so a resumed run's time left is estimated from its own
-    pace; the step it shows is the global one.
+    pace, and shows the time a step takes, the loss and the validation
+    metric (Keras prints every value with 4 decimals: a step number or a rate
+    would read ``10.0000``).
     """
 
     def __init__(self, first_step: int, max_steps: int | None, show: bool = True):
@@ -57,15 +59,13 @@ class TrainingProgress:
         self.bar = None
         if show and on_terminal():
             target = max_steps - first_step if max_steps else None
-            self.bar = keras.utils.Progbar(
-                target, stateful_metrics=["step", "loss", "examples/s"], unit_name="step"
-            )
+            self.bar = keras.utils.Progbar(target, stateful_metrics=["loss"], unit_name="step")
 
     def update(self, step: int, loss: float, rate: float, extra: dict | None = None) -> None:
         if not self.show:
             return
         if self.bar is not None:
-            values = [("step", step), ("loss", loss), ("examples/s", rate), *(extra or {}).items()]
+            values = [("loss", loss), *(extra or {}).items()]
             self.bar.stateful_metrics.update(name for name, _ in values)
             self.bar.update(step - self.first_step, values=values)
         else:

@@ -158,3 +158,14 @@ def test_user_errors_get_a_message_and_exit_status_2(tmp_path, capsys):
         train.main(["--model_name=resnet_v9"])
     err = capsys.readouterr().err
     assert "invalid choice: 'resnet_v9' (choose from " in err and "'lenet'" in err and "'resnet_v1_50'" in err
+
+
+def test_the_progress_bar_shows_the_loss_and_no_step_as_a_decimal(monkeypatch, capsys):
+    from cli import progress
+
+    monkeypatch.setattr(progress, "on_terminal", lambda: True)
+    bar = progress.TrainingProgress(first_step=100, max_steps=200)
+    bar.update(110, 2.18904, 365.586, {"accuracy": 0.9})
+    drawn = capsys.readouterr().out
+    assert "10/100" in drawn and "loss: 2.1890" in drawn and "accuracy: 0.9000" in drawn
+    assert "10.0000" not in drawn and "365" not in drawn
