@@ -103,12 +103,9 @@ class CheckpointEvaluator:
         converted.check_split(split)  # a stat per shard; a corrupt record is named where it is read
         offset = split.num_classes - config.num_classes
         if offset != self.config.task_options.get("labels_offset", 0):
-            raise CheckpointError(
-                f"{first_checkpoint}'s net has {config.num_classes} outputs and {config.dataset_name} has "
-                f"{split.num_classes} classes: "
-                + (f"pass --labels_offset={offset} (TF-Slim's: labels after a background class)" if offset > 0
-                   else "evaluate it on the dataset it was trained for")
-            )  # fmt: skip
+            fix = f"pass --labels_offset={offset}" if offset > 0 else "evaluate it on the data it learned"
+            raise CheckpointError(f"{first_checkpoint}'s net has {config.num_classes} outputs and "
+                                  f"{config.dataset_name} {split.num_classes} classes: {fix}")  # fmt: skip
         shown = progress.Progress("examples", every=10_000, stream=sys.stderr)
         self.evaluator = evaluation.Evaluator(
             self.config, self.net, split, args.batch_size, args.max_num_batches, shown

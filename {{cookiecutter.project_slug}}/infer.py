@@ -149,7 +149,9 @@ def read_image(model: endpoints.Served, path: str) -> tuple[dict, bytes]:
         reason = errors.cause(e)
         if "too large" in e.message:
             raise ValueError(f"cannot read {path}: {reason}") from e
-        raise ValueError(f"cannot read {path}: not a PNG, JPEG, GIF or BMP image ({reason})") from e
+        # TF's message there lists formats (WebP, JPEG XL) that its decoder here does not take.
+        shown = "" if "Unknown image file format" in e.message else f" ({reason})"
+        raise ValueError(f"cannot read {path}: not a PNG, JPEG, GIF or BMP image{shown}") from e
     return {"image_size": [height, width]}, data
 
 

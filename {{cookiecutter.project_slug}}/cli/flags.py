@@ -45,9 +45,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """The docstring as written; each flag's default where its help does not say it already."""
 
     def _get_help_string(self, action):
-        text = action.help or ""
-        shown = any(action.default is v for v in (None, False, argparse.SUPPRESS)) or "efault" in text
-        return text if shown else f"{text} Default: %(default)s.".lstrip()
+        said = any(action.default is v for v in (None, False, argparse.SUPPRESS)) or "efault" in action.help
+        return action.help if said else f"{action.help} Default: %(default)s."
 
 
 class Parser(argparse.ArgumentParser):
@@ -200,7 +199,7 @@ def boolean(text: str) -> bool:
 
 
 def absolute(path: str | None) -> str | None:
-    """A local path made absolute; a file-system URL (gs://, s3://, ram://) as it is."""
+    """A local path made absolute; a file-system URL (gs://, ram://, a plugin's) as it is."""
     if path is None or "://" in path:
         return path
     return os.path.abspath(path)

@@ -58,7 +58,7 @@ def publish(staging: str, output_dir: str) -> None:
     """Puts a finished export in place of ``output_dir`` (an older export there is replaced).
 
     Local folders are renamed, so the export appears whole at once. Object
-    stores (gs://, s3://) have no folder rename: the files are copied, the run
+    stores (gs://) have no folder rename: the files are copied, the run
     record last, so a reader that waits for ``export_config.json`` sees a whole
     export; then the staging copy is removed.
     """

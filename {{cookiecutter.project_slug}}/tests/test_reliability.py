@@ -461,3 +461,30 @@ def test_the_last_step_is_saved_once(tmp_path, monkeypatch):
              "--log_every_n_steps=5", "--save_interval_secs=0", "--max_number_of_steps=10"]  # fmt: skip
     assert train.main(flags) == 0
     assert saved == [5, 10]
+
+
+def test_the_readme_states_the_resume_rules_that_run_config_keeps():
+    from deployment import run_config
+
+    readme = " ".join(open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read().split())
+    fixed, changeable = readme.split("**Resuming.**", 1)[1].split("may change", 1)[0].split("are fixed", 1)
+    fixed_words = {
+        "model_name": "net",
+        "dataset_name": "dataset",
+        "dataset_split_name": "split",
+        "task": "dataset",
+        "num_classes": "classes",
+        "labels_to_names": "classes",
+        "image_size": "image size",
+        "preprocessing_name": "preprocessing",
+        "seed": "seed",
+        "mixed_precision": "mixed precision",
+        "trainable_scopes": "trainable scopes",
+    }
+    changeable_words = {"weight_decay": "weight", "batch_norm_decay": "batch-norm decay",
+                        "moving_average_decay": "moving average's decay", "batch_size": "batch size",
+                        "dataset_dir": "dataset's folder", "random_flip": "random flips"}  # fmt: skip
+    assert set(fixed_words) == set(run_config.FIXED_ON_RESUME)
+    assert set(changeable_words) == set(run_config.CHANGEABLE_ON_RESUME)
+    assert [f for f, w in fixed_words.items() if w not in fixed] == []
+    assert [f for f, w in changeable_words.items() if w not in changeable] == []

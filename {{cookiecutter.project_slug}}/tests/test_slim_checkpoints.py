@@ -125,7 +125,7 @@ def test_labels_after_a_background_class_take_labels_offset_as_tf_slim_did(lenet
     assert image_folder.convert("digits_bg", str(tmp_path / "source"), data)["num_classes"] == 11
     given = [f"--dataset_dir={data}", "--dataset_name=digits_bg", "--dataset_split_name=test"]
     assert eval_py.main([f"--checkpoint_path={checkpoint}", *given]) == 2
-    assert "has 10 outputs and digits_bg has 11 classes: pass --labels_offset=1" in capsys.readouterr().err
+    assert "has 10 outputs and digits_bg 11 classes: pass --labels_offset=1" in capsys.readouterr().err
     assert eval_py.main([f"--checkpoint_path={checkpoint}", *given, "--labels_offset=1"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["accuracy"] > 0.8  # chance: 0.1
 
