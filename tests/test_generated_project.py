@@ -244,22 +244,35 @@ def test_the_wheel_holds_the_project_and_its_commands_run_from_a_fresh_environme
     wheel = next((tmp_path / "dist").glob("image_models-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for module in ("train.py", "train_flags.py", "eval.py", "errors.py", "registry.py", "cli/flags.py",
-                   "training/trainer.py", "serving/endpoints.py", "nets/lenet.py",
-                   "tasks/classification.py"):  # fmt: skip
-        assert module in names, module
+                   "training/trainer.py", "serving/endpoints.py", "nets/lenet.py", "tasks/classification.py",
+                   "nets/inception_v3_scopes.txt", "datasets/imagenet_class_names.txt"):  # fmt: skip
+        assert f"image_models/{module}" in names, module
+    # One name in site-packages: nothing generic (datasets, metrics, training, train, errors) at the top.
+    assert {n.split("/")[0] for n in names} == {"image_models", wheel.name.split("-")[0] + "-0.1.0.dist-info"}
     fresh = tmp_path / "fresh"
     venv.create(fresh, with_pip=True)
     python = fresh / "bin" / "python"
     installed = subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)],
                                capture_output=True, text=True)  # fmt: skip
     assert installed.returncode == 0, installed.stderr[-2000:]
+    # Another distribution's top-level datasets (Hugging Face's) in the same environment.
+    where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = Path(subprocess.check_output([python, "-c", where], text=True).strip())
+    (site / "datasets").mkdir()
+    (site / "datasets" / "__init__.py").write_text("OWNER = 'huggingface'\n")
     # TensorFlow and the other dependencies from this environment; the project only from the wheel.
     dependencies = next(p for p in sys.path if p.endswith("site-packages"))
     env = {**os.environ, "PYTHONPATH": dependencies}
+    both = subprocess.run([python, "-c", "import datasets, image_models.entry_points; print(datasets.OWNER)"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)  # fmt: skip
+    assert both.returncode == 0 and both.stdout.strip() == "huggingface", both.stderr[-2000:]
     helped = subprocess.run([fresh / "bin" / "image_models-train", "--help"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert helped.returncode == 0, helped.stderr[-2000:]
     assert "--model_name" in helped.stdout and "--eval_every_n_steps" in helped.stdout
+    converter = [fresh / "bin" / "image_models-convert", "--help"]  # imports our datasets package
+    converted = subprocess.run(converter, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert converted.returncode == 0, converted.stderr[-2000:]
 
 
 def test_pre_commit_passes_on_a_fresh_project(project, tmp_path):

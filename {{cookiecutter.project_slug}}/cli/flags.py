@@ -32,12 +32,11 @@ GONE = {
     "--save_summaries_secs": "summaries are written at every --log_every_n_steps",
     "--rmsprop_momentum": "--momentum is RMSProp's momentum too",
     "--eval_image_size": "eval.py takes the size (and preprocessing) the checkpoint was trained with",
-    "--master": "workers come from TF_CONFIG (python -m cluster.launch makes it on a cluster); TPUs: --tpu",
-    "--task": "workers come from TF_CONFIG (python -m cluster.launch makes it on a cluster)",
-    "--num_ps_tasks": "workers train synchronously, without parameter servers (MultiWorkerMirroredStrategy)",
-    "--worker_replicas": "the number of workers comes from TF_CONFIG",
-    "--sync_replicas": "workers always train synchronously (MultiWorkerMirroredStrategy)",
-    "--replicas_to_aggregate": "every worker's gradients are averaged at every step",
+    **dict.fromkeys(
+        "--master --task --num_ps_tasks --worker_replicas --sync_replicas --replicas_to_aggregate".split(),
+        "workers come from TF_CONFIG (TPUs: --tpu) and train synchronously, without parameter servers "
+        "(MultiWorkerMirroredStrategy; the README's section on several machines)",
+    ),
 }
 
 
@@ -84,37 +83,20 @@ def parse(
     into the flag values that run it again.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    argv, off = _absl_switches(parser, _expand_flagfiles(parser, argv))
+    argv = _expand_flagfiles(parser, argv)
+    for action in [a for a in parser._actions if isinstance(a, argparse._StoreTrueAction)]:
+        # absl's ways to give a switch too, --flag=true|false and --noflag (the last word on it wins). (So
+        # a parser with positional arguments takes no switch: `--flag photo.jpg` would read a value.)
+        action.__class__, action.nargs, action.type = argparse._StoreAction, "?", boolean
+        action.metavar = "true|false"
+        parser.add_argument(f"--no{action.option_strings[0][2:]}", dest=action.dest, action="store_false",
+                            default=action.default, help=argparse.SUPPRESS)  # fmt: skip
     early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     early.add_argument("--config")
     config_path = early.parse_known_args(argv)[0].config
     if config_path:
         parser.set_defaults(**_config_defaults(parser, config_path, record_flags))
-    args = parser.parse_args(argv)
-    for dest in off:
-        setattr(args, dest, False)
-    return args
-
-
-def _absl_switches(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], set[str]]:
-    """absl's ways to give a switch, ``--flag=true|false`` and ``--noflag``: returns the arguments
-    left for argparse and the switches turned off (the last word on a switch wins)."""
-    switches = {o[2:]: a.dest for a in parser._actions if isinstance(a, argparse._StoreTrueAction)
-                for o in a.option_strings}  # fmt: skip
-    kept, off = [], set()
-    for arg in argv:
-        name, equals, value = arg[2:].partition("=")
-        negated = name not in switches and name.startswith("no") and name[2:] in switches and not equals
-        if not arg.startswith("--") or not (name in switches or negated):
-            kept.append(arg)
-            continue
-        try:
-            on = not negated and (not equals or boolean(value))
-        except argparse.ArgumentTypeError as e:
-            parser.error(f"--{name}: {e}")
-        kept += [f"--{name}"] if on else []
-        (off.discard if on else off.add)(switches[name[2:] if negated else name])
-    return kept, off
+    return parser.parse_args(argv)
 
 
 def _expand_flagfiles(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:

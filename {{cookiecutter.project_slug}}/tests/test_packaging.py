@@ -1,8 +1,9 @@
 """Shipping: the package metadata agrees with the requirements files and holds every module it runs."""
 
-import fnmatch
 import os
 import tomllib
+
+import entry_points
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -21,15 +22,13 @@ def test_requirements_files_agree_with_pyproject():
     assert any(d.startswith("tensorflow") and "==2.21.0" in d for d in _requirements("requirements.txt"))
 
 
-def test_the_wheel_lists_every_module_the_entry_points_run():
-    settings = tomllib.load(open(os.path.join(PROJECT, "pyproject.toml"), "rb"))["tool"]["setuptools"]
-    modules = {n[:-3] for n in os.listdir(PROJECT) if n.endswith(".py")}
-    # Everything at the top but the quick tour, a first run from the project folder.
-    assert set(settings["py-modules"]) == {m for m in modules if not m.startswith("quick_tour")}
+def test_the_wheel_installs_one_package_named_after_the_project_holding_every_package():
+    project = tomllib.load(open(os.path.join(PROJECT, "pyproject.toml"), "rb"))
+    settings = project["tool"]["setuptools"]
+    ((name, folder),) = settings["package-dir"].items()  # the project's folder is the package
+    assert folder == "." and name == os.path.basename(PROJECT)
     packages = {n for n in os.listdir(PROJECT) if os.path.exists(os.path.join(PROJECT, n, "__init__.py"))}
-    assert set(settings["packages"]["find"]["exclude"]) == {"tests*", "benchmarks*", "experiments*",
-                                                           "checkpoints*"}  # fmt: skip
-    # setuptools finds folders without __init__.py too (namespace packages): the exclusion keeps these out.
-    excluded = settings["packages"]["find"]["exclude"]
-    assert not [p for p in packages if any(fnmatch.fnmatch(p, pattern) for pattern in excluded)]
-    assert all(any(fnmatch.fnmatch(d, pattern) for pattern in excluded) for d in ("tests", "benchmarks"))
+    assert set(settings["packages"]) == {name, *(f"{name}.{p}" for p in packages)}  # tests/ has no __init__
+    for script in project["project"]["scripts"].values():
+        module, function = script.split(":")
+        assert module == f"{name}.entry_points" and callable(getattr(entry_points, function))
