@@ -1,5 +1,6 @@
 """Evaluation beyond one checkpoint, inference from files/dirs/globs, and export for serving."""
 
+import base64
 import csv
 import functools
 import io
@@ -230,3 +231,20 @@ def test_a_damaged_export_is_named_with_what_to_do(exported, tmp_path, capsys):
     (copy / "export_config.json").write_text('{"run": ')
     assert infer.main([f"--saved_model_dir={copy}", image]) == 2
     assert f"{copy}/export_config.json is damaged" in capsys.readouterr().err
+
+
+def test_the_readmes_rest_request_is_answered_as_tf_serving_loads_the_export(exported, tmp_path, capsys):
+    model = os.path.dirname(exported)
+    (png, label), *_ = synthetic_digits.write_sample_pngs(str(tmp_path / "digits"), 1, seed=4)
+    request = json.dumps({"instances": [{"b64": base64.b64encode(open(png, "rb").read()).decode()}]})
+    # TF Serving: the highest numbered version under the model's base path, its serving_default; in the
+    # row format each instance is the signature's one input, a {"b64": ...} value decoded to bytes.
+    version = max(int(name) for name in os.listdir(model) if name.isdigit())
+    signature = tf.saved_model.load(os.path.join(model, str(version))).signatures["serving_default"]
+    (name,) = signature.structured_input_signature[1]
+    images = [base64.b64decode(instance["b64"]) for instance in json.loads(request)["instances"]]
+    served = signature(**{name: tf.constant(images)})
+    assert set(served) == {"probabilities", "class_ids", "labels", "scores"}
+    assert infer.main([f"--saved_model_dir={model}", "--top_k=1", png]) == 0
+    answer = json.loads(capsys.readouterr().out.splitlines()[-1])["predictions"][0]
+    assert int(served["class_ids"][0][0]) == answer["class_id"] == label  # the digit, as infer.py says
