@@ -225,7 +225,8 @@ def _checked(kind, text: str, ok, what: str):
 
 
 def add_dataset_flags(p: argparse.ArgumentParser, split: str, from_checkpoint: bool = False) -> None:
-    """--dataset_name, --dataset_split_name, --dataset_dir."""
+    """--dataset_name, --dataset_split_name, --dataset_dir, in a group of their own."""
+    p = p.add_argument_group("dataset")
     known = "a registered dataset or the name of images converted into --dataset_dir"
     p.add_argument(
         "--dataset_name",
@@ -253,6 +254,7 @@ def add_batch_size_flag(p: argparse.ArgumentParser, default: int, help: str = "E
 
 
 def add_device_flags(p: argparse.ArgumentParser) -> None:
+    p = p.add_argument_group("devices")
     p.add_argument(
         "--num_clones",
         type=positive_int,
