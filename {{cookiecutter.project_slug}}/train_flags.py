@@ -257,6 +257,8 @@ def settings(args: argparse.Namespace, split: DatasetSplit) -> RunConfig:
         **{k: v for k, v in flags.task_overrides(args).items() if k in task.option_defaults()},
     }
     offset = task_options.get("labels_offset", 0)  # TF-Slim's: the dataset's labels less this
+    if not 0 <= offset < split.num_classes:
+        raise UserError(f"--labels_offset={offset}: give 0 up to {split.num_classes - 1}, below its classes")
     sections = {
         name: section(**{f.name: getattr(args, f.name) for f in dataclasses.fields(section)})
         for name, section in run_config.SECTIONS.items()

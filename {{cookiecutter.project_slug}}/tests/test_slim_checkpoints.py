@@ -129,6 +129,9 @@ def test_labels_after_a_background_class_take_labels_offset_as_tf_slim_did(lenet
     assert eval_py.main([f"--checkpoint_path={checkpoint}", *given, "--labels_offset=1"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["accuracy"] > 0.8  # chance: 0.1
 
+    for bad in ("-1", "11"):  # no class left, or labels made larger
+        assert train.main([*given, f"--labels_offset={bad}", f"--train_dir={tmp_path / 'bad'}"]) == 2
+        assert f"--labels_offset={bad}: give 0 up to 10" in capsys.readouterr().err
     train_dir = str(tmp_path / "tuned")  # the logits fit as they are: 11 classes less the offset
     assert train.main([*given, f"--checkpoint_path={checkpoint}", "--labels_offset=1", "--model_name=lenet",
                        f"--train_dir={train_dir}", "--max_number_of_steps=5"]) == 0  # fmt: skip
