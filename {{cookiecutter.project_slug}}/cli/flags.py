@@ -44,7 +44,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """The docstring as written; each flag's default where its help does not say it already."""
 
     def _get_help_string(self, action):
-        said = any(action.default is v for v in (None, False, argparse.SUPPRESS)) or "efault" in action.help
+        none = any(action.default is v for v in (None, False, argparse.SUPPRESS))
+        said = none or "default" in action.help.lower()
         return action.help if said else f"{action.help} Default: %(default)s."
 
 
