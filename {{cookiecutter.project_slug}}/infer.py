@@ -22,6 +22,7 @@ import csv
 import glob
 import io
 import json
+import math
 import os
 import sys
 
@@ -180,16 +181,9 @@ def check_features(model: endpoints.Served, data: list[float] | str) -> tuple[di
     if isinstance(data, str):
         raise ValueError(data)
     wanted = model.config.input_shape
-    if len(data) != _size(wanted):
-        raise ValueError(f"expected {_size(wanted)} number(s) per example, got {len(data)}")
+    if len(data) != math.prod(wanted):
+        raise ValueError(f"expected {math.prod(wanted)} number(s) per example, got {len(data)}")
     return {}, data
-
-
-def _size(shape) -> int:
-    size = 1
-    for dim in shape:
-        size *= dim
-    return size
 
 
 class ResultWriter:

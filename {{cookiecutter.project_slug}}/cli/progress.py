@@ -35,12 +35,8 @@ class Progress:
             self.last = done
         elif done - self.last >= self.every or (total and done == total):
             rate = done / max(time.perf_counter() - self.start, 1e-9)
-            of = f"/{total}" if total else ""
-            print(
-                f"  {done}{of} {self.unit} ({rate:.0f} {self.unit}/s)",
-                file=self.stream or sys.stdout,
-                flush=True,
-            )
+            line = f"  {done}{f'/{total}' if total else ''} {self.unit} ({rate:.0f} {self.unit}/s)"
+            print(line, file=self.stream or sys.stdout, flush=True)
             self.last = done
 
 

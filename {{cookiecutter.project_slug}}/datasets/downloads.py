@@ -13,11 +13,8 @@ from datasets.splits import DatasetError
 
 
 def md5(path: str) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
 
 
 def check_md5(path: str, expected: str | None) -> None:

@@ -57,11 +57,6 @@ class TrainResult:
     resumed_from: str | None = None
     changes: list[str] = dataclasses.field(default_factory=list)
 
-    @property
-    def loss(self) -> float | None:
-        """The last logged loss."""
-        return self.losses[-1][1] if self.losses else None
-
 
 @dataclasses.dataclass
 class _State:
@@ -197,12 +192,9 @@ class Trainer:
         elif config.warm_start.checkpoint_path:
             warm = config.warm_start
             copied = fine_tuning.warm_start(
-                state.net,
-                config.model_name,
-                warm.checkpoint_path,
-                fine_tuning.parse_scopes(warm.checkpoint_exclude_scopes),
-                warm.ignore_missing_vars,
-            )
+                state.net, config.model_name, warm.checkpoint_path,
+                fine_tuning.parse_scopes(warm.checkpoint_exclude_scopes), warm.ignore_missing_vars,
+            )  # fmt: skip
             print(f"Fine-tuning from {warm.checkpoint_path}: {copied} variables taken, the rest from scratch")
         if state.ema_net is not None and not latest:
             for average, weight in zip(state.ema_net.weights, state.net.weights, strict=True):
@@ -222,14 +214,10 @@ class Trainer:
         def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
             # One pipeline per worker, each batching for its own replicas.
             return input_pipeline.train_dataset(
-                self.split,
-                example,
-                context.get_per_replica_batch_size(self.global_batch),
-                seed=self.config.seed,
-                start_example=start_example,
-                num_workers=context.num_input_pipelines,
-                worker_index=context.input_pipeline_id,
-            )
+                self.split, example, context.get_per_replica_batch_size(self.global_batch),
+                seed=self.config.seed, start_example=start_example,
+                num_workers=context.num_input_pipelines, worker_index=context.input_pipeline_id,
+            )  # fmt: skip
 
         return dataset_fn
 
