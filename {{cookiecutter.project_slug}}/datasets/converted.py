@@ -280,7 +280,9 @@ def read_split(
         num_classes=info["num_classes"],
         labels_to_names=read_label_file(dataset_dir),
         image_shape=image_shape,
-        records=lambda: tf.data.TFRecordDataset(list(files)),
+        # Up to 16 files read at once, record by record in turn (for shards a DatasetWriter dealt, that
+        # is the order it wrote): a deterministic order, as eval and export need.
+        records=lambda: tf.data.TFRecordDataset(list(files), num_parallel_reads=min(len(files), 16)),
         decode=decoder(image_shape),
         files=files,
         info=info,

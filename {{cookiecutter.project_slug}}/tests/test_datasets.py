@@ -179,6 +179,59 @@ def split_x(split):
     return np.concatenate([x.numpy() for x, _ in split.records().batch(10_000)]).ravel()
 
 
+def write_shards(folder, sizes) -> list[str]:
+    """Shard i holds records b"i:j" for j < sizes[i] (as sorted as a user's own shards may be)."""
+    paths = []
+    for i, size in enumerate(sizes):
+        paths.append(str(folder / f"shard-{i}.tfrecord"))
+        with tf.io.TFRecordWriter(paths[-1]) as writer:
+            for j in range(size):
+                writer.write(f"{i}:{j}".encode())
+    return paths
+
+
+def test_resuming_mid_round_reads_on_exactly_as_the_whole_epoch(tmp_path, monkeypatch):
+    monkeypatch.setattr(input_pipeline, "CYCLE", 3)
+    sizes = [5, 0, 3, 7, 4, 1, 6]  # uneven: files run out mid-round
+    epoch_records, records_from = input_pipeline._shard_reader(
+        write_shards(tmp_path, sizes), sizes, seed=3, shuffle=True
+    )
+    whole = [r.decode() for r in epoch_records(4).as_numpy_iterator()]
+    assert sorted(whole) == sorted(f"{i}:{j}" for i, n in enumerate(sizes) for j in range(n))
+    for start in range(sum(sizes)):
+        assert [r.decode() for r in records_from(4, start).as_numpy_iterator()] == whole[start:]
+    assert [r.decode() for r in epoch_records(5).as_numpy_iterator()] != whole  # another order
+    # Resuming in the last round (one file: 7 files, 3 a round) opens no file before it.
+    last = whole[-1].split(":")[0]
+    start = whole.index(f"{last}:0")
+    for path in tmp_path.glob("shard-*"):
+        if path.name != f"shard-{last}.tfrecord":
+            path.write_bytes(b"not a record")
+    assert [r.decode() for r in records_from(4, start).as_numpy_iterator()] == whole[start:]
+
+
+def test_training_input_mixes_shards_each_holding_one_class(tmp_path, monkeypatch):
+    monkeypatch.setattr(input_pipeline, "_CACHE_BUDGET_BYTES", 0)  # read from the files every epoch
+    files = tuple(write_shards(tmp_path, [200] * 8))
+    split = dataset_utils.DatasetSplit(
+        dataset_name="sorted", split_name="train", num_samples=1600, task="classification",
+        num_classes=8, labels_to_names={}, image_shape=(1,),
+        records=lambda: tf.data.TFRecordDataset(list(files)),
+        decode=lambda r: (r, tf.strings.to_number(tf.strings.split(r, ":")[0], tf.int64)), files=files,
+    )  # fmt: skip
+
+    def batches(start, n):
+        ds = input_pipeline.train_dataset(split, keep, 32, seed=1, start_example=start)
+        return [y.numpy() for _, y in itertools.islice(ds, n)]
+
+    whole = batches(0, 110)  # past the first epoch (50 batches)
+    assert len(set(whole[0].tolist())) >= 6  # one batch: most of the classes, not one shard's
+    assert np.bincount(np.concatenate(whole[:50]), minlength=8).tolist() == [200] * 8
+    for at in (7, 49, 77):
+        for a, b in zip(whole[at:], batches(at * 32, 110 - at), strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_eval_input_reads_each_example_once_in_order(mnist_dir):
     split = mnist.get_split("test", mnist_dir)
     labels = np.concatenate(
@@ -190,7 +243,7 @@ def test_eval_input_reads_each_example_once_in_order(mnist_dir):
 
 def test_cached_image_input_also_resumes_exactly(mnist_dir):
     split = mnist.get_split("train", mnist_dir)  # 600 small images: decoded once and kept in memory
-    assert input_pipeline._fits_in_memory(split, split.num_samples)
+    assert split.num_samples * input_pipeline._example_bytes(split) <= input_pipeline._CACHE_BUDGET_BYTES
 
     def batches(start, n):
         ds = input_pipeline.train_dataset(split, keep, 16, seed=2, start_example=start)
