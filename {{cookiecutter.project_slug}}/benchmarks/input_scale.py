@@ -44,7 +44,7 @@ def write(
     dataset_dir: str, num_records: int, num_shards: int, images: list[bytes], fmt: bytes, shape
 ) -> None:
     """Writes ``num_records`` examples cycling through ``images`` and labels 0-999, unless already there."""
-    if converted._info_or_none(dataset_dir):
+    if converted.already_converted(dataset_dir, NAME, overwrite=False):  # an interrupted write: again
         return
     print(f"writing {num_records:,} records into {dataset_dir} ...", flush=True)
 
@@ -144,6 +144,8 @@ def main() -> None:
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--dataset_dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.records < 1 or args.jpeg_records < 0:
+        parser.error("--records must be at least 1 and --jpeg_records at least 0")
     if args.measure:
         print(json.dumps(measure(args.measure, args.dataset_dir)))
         return
