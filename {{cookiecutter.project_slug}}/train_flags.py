@@ -51,10 +51,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
         "images keep their labels: photos yes, MNIST's digits no).",
     )
     p.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        help="Seeds the initial weights, dropout, input order and augmentation.",
+        "--seed", type=int, default=0, help="Seeds the initial weights, dropout, input order, augmentation."
     )
 
     _add_net_flags(p.add_argument_group("net"))
@@ -107,10 +104,10 @@ def _add_fine_tuning_flags(tune) -> None:
     )
     tune.add_argument("--trainable_scopes", help="Comma-separated scopes to train (default: all).")
     tune.add_argument(
-        "--ignore_missing_vars",
-        action="store_true",
-        help="Start variables the checkpoint lacks from scratch.",
+        "--ignore_missing_vars", action="store_true", help="Start what the checkpoint lacks from scratch."
     )
+    tune.add_argument("--new_logits", choices=("zeros", "random"), default="zeros",
+                      help="Fine-tuning's new logits start at zero (BiT's head) or random.")  # fmt: skip
 
 
 def _add_validation_flags(v) -> None:
@@ -147,10 +144,7 @@ def _add_loop_flags(loop) -> None:
         "--log_every_n_steps", type=flags.positive_int, default=10, help="Log the loss every N steps."
     )
     loop.add_argument(
-        "--save_interval_secs",
-        type=flags.non_negative_float,
-        default=600,
-        help="Save a checkpoint this often.",
+        "--save_interval_secs", type=flags.non_negative_float, default=600, help="Seconds between saves."
     )
     loop.add_argument(
         "--keep_checkpoint_max", type=flags.positive_int, default=5, help="Checkpoints kept (newest)."

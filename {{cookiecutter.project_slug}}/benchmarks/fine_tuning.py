@@ -1,24 +1,24 @@
 """Fine-tuning from weights against training from scratch, side by side, on data made in code.
 
     python benchmarks/fine_tuning.py [--model_name=resnet_v1_50] [--per_class=20] [--steps=150]
-        [--mnist_dir=../shared/data/mnist]
+        [--seeds=2] [--mnist_dir=../shared/data/mnist]
 
-Pretrains the net on one task, seven-segment digits 0-4 drawn in code
-(``datasets/synthetic_digits.py``, 3,000 images, --pretrain_steps steps with
-its recipe), then trains on another, a small labelled set: digits 5-9,
---per_class images each (with --mnist_dir: real handwritten MNIST digits, all
-ten classes, from the first 8,000 of its test set), for --steps steps, three
-ways:
+Pretrains the net on digits 0-4 (seven-segment digits drawn in code,
+``datasets/synthetic_digits.py``, 3,000 images; with --mnist_dir, real
+handwritten MNIST digits 0-4 from the first 8,000 of its test set) for
+--pretrain_steps steps with its recipe, then trains on a small labelled set
+of digits 5-9 of the same kind, --per_class images each, for --steps steps,
+four ways, each with --seeds seeds:
 
 - scratch: random weights, the net's recipe;
-- fine-tuned: from the pretrained checkpoint (logits left out) with the
-  net's recipe, what train.py does by default;
-- pretrained layers at a tenth: the same with --pretrained_rate_multiplier=0.1
-  (the new logits at the full rate);
-- everything at a tenth: the same with a tenth of the recipe's rate.
+- the from-scratch recipe: from the pretrained checkpoint (logits left out),
+  new logits drawn at random as a net from scratch draws them;
+- the fine-tuning recipe: the same with new logits at zero, what train.py
+  does from weights (--new_logits=zeros);
+- pretrained layers at a tenth: that with --pretrained_rate_multiplier=0.1.
 
-Prints each one's accuracy on held-out images of the second task (1,000
-drawn, or MNIST's last 2,000) as JSON lines, then a Markdown table.
+Prints each run's accuracy on held-out 5-9 (1,000 drawn, or those among
+MNIST's last 2,000) as JSON lines, then a Markdown table of the means.
 """
 
 from __future__ import annotations
@@ -52,13 +52,15 @@ def write_digits(folder: str, train: np.ndarray, test: np.ndarray, seed: int) ->
         seed += 1
 
 
-def write_mnist_subset(mnist_dir: str, folder: str, per_class: int) -> None:
-    """``per_class`` real digits a class from the first 8,000 of MNIST's test set; its last 2,000 to test."""
+def write_mnist(mnist_dir: str, folder: str, classes: range, per_class: int | None) -> None:
+    """Real digits of these classes: from the first 8,000 of MNIST's test set (``per_class`` each, or
+    all), and from its last 2,000 to test."""
     os.makedirs(folder, exist_ok=True)
     images = idx_format.read_idx(os.path.join(mnist_dir, "t10k-images-idx3-ubyte.gz"), 2051)
     labels = idx_format.read_idx(os.path.join(mnist_dir, "t10k-labels-idx1-ubyte.gz"), 2049)
-    chosen = np.concatenate([np.flatnonzero(labels[:8000] == k)[:per_class] for k in range(10)])
-    for split, part in (("train", np.sort(chosen)), ("test", slice(8000, 10000))):
+    chosen = np.sort(np.concatenate([np.flatnonzero(labels[:8000] == k)[:per_class] for k in classes]))
+    test = 8000 + np.flatnonzero(np.isin(labels[8000:], classes))
+    for split, part in (("train", chosen), ("test", test)):
         images_name, labels_name = idx_format.MNIST_FILES[split]
         idx_format.write_idx(os.path.join(folder, images_name), images[part])
         idx_format.write_idx(os.path.join(folder, labels_name), labels[part])
@@ -97,7 +99,8 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=150)
     p.add_argument("--pretrain_steps", type=int, default=300)
     p.add_argument("--batch_size", type=int, default=32)
-    p.add_argument("--mnist_dir", default=None, help="Real MNIST as the second task (its four .gz files).")
+    p.add_argument("--seeds", type=int, default=2, help="Runs of each way (--seed=0, 1, ...), averaged.")
+    p.add_argument("--mnist_dir", default=None, help="Real MNIST digits instead (its four .gz files).")
     p.add_argument("--workdir", default=None)
     args = p.parse_args()
     work = args.workdir or tempfile.mkdtemp(prefix="fine_tuning_")
@@ -108,42 +111,48 @@ def main() -> None:
         f"--train_image_size={size}",
         f"--batch_size={args.batch_size}",
     ]
-    rng = np.random.default_rng(0)
-    first = lambda n: rng.integers(0, 5, n)  # noqa: E731
-    write_digits(os.path.join(work, "raw_first"), first(3000), first(500), seed=10)
-    source = convert(os.path.join(work, "raw_first"), os.path.join(work, "first"))
     if args.mnist_dir:
-        write_mnist_subset(args.mnist_dir, os.path.join(work, "raw_second"), args.per_class)
-        second_task = f"real MNIST digits 0-9, {args.per_class} a class"
+        write_mnist(args.mnist_dir, os.path.join(work, "raw_first"), range(5), None)
+        write_mnist(args.mnist_dir, os.path.join(work, "raw_second"), range(5, 10), args.per_class)
+        kind = "real MNIST digits"
     else:
+        rng = np.random.default_rng(0)
+        write_digits(os.path.join(work, "raw_first"), rng.integers(0, 5, 3000), rng.integers(0, 5, 500), 10)
         small = np.repeat(np.arange(5, 10), args.per_class)
         write_digits(os.path.join(work, "raw_second"), small, rng.integers(5, 10, 1000), seed=20)
-        second_task = f"drawn digits 5-9, {args.per_class} a class"
+        kind = "drawn digits"
+    source = convert(os.path.join(work, "raw_first"), os.path.join(work, "first"))
     target = convert(os.path.join(work, "raw_second"), os.path.join(work, "second"))
     pretrained = os.path.join(work, "pretrained")
     source_accuracy = train_and_eval(  # skipped when --workdir holds it already
         source, pretrained, common, f"--max_number_of_steps={args.pretrain_steps}", keep=True
     )
-    steps = [f"--max_number_of_steps={args.steps}"]
     start = [f"--checkpoint_path={pretrained}", "--checkpoint_exclude_scopes=Logits"]
-    tenth = f"--learning_rate={spec.recipe.get('learning_rate', 0.01) / 10}"
     arms = {
-        "scratch": steps,
-        "fine-tuned": [*steps, *start],
-        "pretrained layers at a tenth": [*steps, *start, "--pretrained_rate_multiplier=0.1"],
-        "everything at a tenth": [*steps, *start, tenth],
+        "scratch": [],
+        "from-scratch recipe": [*start, "--new_logits=random"],
+        "fine-tuning recipe": start,
+        "pretrained layers at a tenth": [*start, "--pretrained_rate_multiplier=0.1"],
     }
-    rows = [(how, train_and_eval(target, os.path.join(work, how.replace(" ", "_")), common, *extra))
-            for how, extra in arms.items()]  # fmt: skip
-    header = {"net": args.model_name, "size": size, "pretrained_on": "drawn digits 0-4",
-              "pretrain_steps": args.pretrain_steps, "pretrain_accuracy": round(source_accuracy, 4),
-              "second_task": second_task, "steps": args.steps, "batch_size": args.batch_size}  # fmt: skip
-    for how, accuracy in rows:
-        print(json.dumps({**header, "run": how, "accuracy": round(accuracy, 4)}), flush=True)
-    print(f"\n{args.model_name} at {size} px; second task: {second_task}, {args.steps} steps at batch "
-          f"{args.batch_size}\n\n| run | held-out accuracy |\n| --- | --- |")  # fmt: skip
-    for how, accuracy in rows:
-        print(f"| {how} | {accuracy:.3f} |")
+    header = {"net": args.model_name, "size": size, "data": kind, "pretrain_steps": args.pretrain_steps,
+              "pretrain_accuracy": round(source_accuracy, 4), "per_class": args.per_class,
+              "steps": args.steps, "batch_size": args.batch_size}  # fmt: skip
+    means = {}
+    for how, extra in arms.items():
+        runs = []
+        for seed in range(args.seeds):
+            flags = [*extra, f"--max_number_of_steps={args.steps}", f"--seed={seed}"]
+            train_dir = os.path.join(work, f"{how.replace(' ', '_')}_{seed}")
+            runs.append(train_and_eval(target, train_dir, common, *flags))
+            print(
+                json.dumps({**header, "run": how, "seed": seed, "accuracy": round(runs[-1], 4)}), flush=True
+            )
+        means[how] = runs
+    print(f"\n{args.model_name} at {size} px, {kind}: pretrained on 0-4 ({args.pretrain_steps} steps), then "
+          f"{args.steps} steps at batch {args.batch_size} on {args.per_class} images a class of 5-9\n\n"
+          "| run | held-out accuracy, mean (each seed) |\n| --- | --- |")  # fmt: skip
+    for how, runs in means.items():
+        print(f"| {how} | {np.mean(runs):.3f} ({', '.join(f'{r:.3f}' for r in runs)}) |")
 
 
 if __name__ == "__main__":

@@ -88,6 +88,7 @@ class WarmStartSettings:
     checkpoint_path: str | None = None
     checkpoint_exclude_scopes: str | None = None
     ignore_missing_vars: bool = False
+    new_logits: str = "zeros"  # how new logits start: zeros (fine_tuning.start_new_logits) or random
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,6 +4,13 @@ Measured with benchmarks/zoo.py (500 steps at batch 32 from scratch on real
 digits; the README has the table). All but TF-Slim's SGD warm up and then
 follow a cosine to the run's last step (give --max_number_of_steps), which is
 what made short runs land.
+
+From weights (--checkpoint_path, --pretrained) a net takes the same recipe
+with its new logits at zero (--new_logits=zeros, BiT's head,
+``training.fine_tuning.start_new_logits``): ahead of both the random head
+and training from scratch in benchmarks/fine_tuning.py (the README has the
+table); a tenth of the rate for the layers that came with the weights lost
+there.
 """
 
 SGD = {"optimizer": "momentum", "learning_rate": 0.01}  # LeNet, CifarNet: TF-Slim's, as they were

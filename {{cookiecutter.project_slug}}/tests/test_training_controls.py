@@ -237,6 +237,26 @@ def test_layers_that_start_from_weights_take_their_share_of_each_update(
         assert tuned.logits.kernel.shape == (1024, 5)  # new, at the full rate
 
 
+def test_new_logits_start_at_zero_so_the_first_update_leaves_the_weights_that_came(
+    ten_class_lenet, five_class_digits, tmp_path
+):
+    """BiT's head: a random one's first gradients carry its noise into the layers from the checkpoint."""
+    flags = [
+        "--dataset_name=five",
+        f"--dataset_dir={five_class_digits}",
+        "--max_number_of_steps=1",
+        "--weight_decay=0",
+        f"--checkpoint_path={ten_class_lenet}",
+        "--checkpoint_exclude_scopes=LeNet/fc4",
+    ]  # fmt: skip  (TF-Slim's name of the logits)
+    source, _, _ = assembly.load_net(ten_class_lenet)
+    for how in ("zeros", "random"):
+        assert train.main([*flags, f"--train_dir={tmp_path / how}", f"--new_logits={how}"]) == 0
+        tuned, _, _ = assembly.load_net(str(tmp_path / how))
+        kept = np.array_equal(source.fc3.kernel.numpy(), tuned.fc3.kernel.numpy())
+        assert kept == (how == "zeros") and np.any(tuned.logits.kernel.numpy()), how  # the logits learned
+
+
 def test_a_nets_recipe_fills_the_flags_not_given_and_belongs_to_its_optimizer(mnist_dir):
     import train_flags
     from datasets import mnist

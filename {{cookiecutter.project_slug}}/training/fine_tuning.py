@@ -118,16 +118,29 @@ def trainable_variables(net: keras.Model, model_name: str, trainable_scopes: str
     return chosen
 
 
-def pretrained_variables(net: keras.Model, config, train_vars: list) -> list:
-    """The trainable variables a run starts with from weights: all but the new layers (none from scratch).
+def _new_scopes(config) -> list[str]:
+    """The layers a run from weights starts anew: excluded scopes and, with --pretrained, the logits."""
+    excluded = parse_scopes(config.warm_start.checkpoint_exclude_scopes)
+    return excluded + ["Logits"] if config.pretrained else excluded
 
-    New are those under --checkpoint_exclude_scopes and, with --pretrained, the
-    logits (Keras' weights come without them).
-    """
+
+def pretrained_variables(net: keras.Model, config, train_vars: list) -> list:
+    """The trainable variables a run starts with from weights: all but the new layers (none from scratch)."""
     if not (config.warm_start.checkpoint_path or config.pretrained):
         return []
-    new = parse_scopes(config.warm_start.checkpoint_exclude_scopes) + (
-        ["Logits"] if config.pretrained else []
-    )
     aliases = slim_aliases(net, config.model_name)
-    return [v for v in train_vars if not in_scopes(v, new, aliases)]
+    return [v for v in train_vars if not in_scopes(v, _new_scopes(config), aliases)]
+
+
+def start_new_logits(net: keras.Model, config) -> None:
+    """With --new_logits=zeros, new logits of a run from weights start at zero (BiT's head).
+
+    A random head's first gradients carry its noise into the layers that came
+    with the weights; from zero, their first updates follow the labels alone
+    (benchmarks/fine_tuning.py measures the difference).
+    """
+    if config.warm_start.new_logits == "zeros" and (config.warm_start.checkpoint_path or config.pretrained):
+        aliases, new = slim_aliases(net, config.model_name), _new_scopes(config)
+        for v in net.weights:
+            if key(v).startswith("Logits/") and in_scopes(v, new, aliases):
+                v.assign(keras.ops.zeros_like(v))

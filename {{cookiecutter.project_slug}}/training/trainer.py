@@ -196,6 +196,8 @@ class Trainer:
                 fine_tuning.parse_scopes(warm.checkpoint_exclude_scopes), warm.ignore_missing_vars,
             )  # fmt: skip
             print(f"Fine-tuning from {warm.checkpoint_path}: {copied} variables taken, the rest from scratch")
+        if not latest:
+            fine_tuning.start_new_logits(state.net, config)
         if state.ema_net is not None and not latest:
             for average, weight in zip(state.ema_net.weights, state.net.weights, strict=True):
                 average.assign(weight)
