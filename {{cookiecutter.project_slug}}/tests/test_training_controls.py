@@ -250,11 +250,13 @@ def test_new_logits_start_at_zero_so_the_first_update_leaves_the_weights_that_ca
         "--checkpoint_exclude_scopes=LeNet/fc4",
     ]  # fmt: skip  (TF-Slim's name of the logits)
     source, _, _ = assembly.load_net(ten_class_lenet)
-    for how in ("zeros", "random"):
-        assert train.main([*flags, f"--train_dir={tmp_path / how}", f"--new_logits={how}"]) == 0
-        tuned, _, _ = assembly.load_net(str(tmp_path / how))
+    for how, extra in (("zeros", []), ("random", []), ("zeros", ["--trainable_scopes=fc3"])):
+        train_dir = str(tmp_path / f"{how}{len(extra)}")
+        assert train.main([*flags, f"--train_dir={train_dir}", f"--new_logits={how}", *extra]) == 0
+        tuned, _, _ = assembly.load_net(train_dir)
         kept = np.array_equal(source.fc3.kernel.numpy(), tuned.fc3.kernel.numpy())
-        assert kept == (how == "zeros") and np.any(tuned.logits.kernel.numpy()), how  # the logits learned
+        # Trained logits moved off zero; frozen ones kept their random start, which fc3 then learns to serve.
+        assert kept == (how == "zeros" and not extra) and np.any(tuned.logits.kernel.numpy()), (how, extra)
 
 
 def test_a_nets_recipe_fills_the_flags_not_given_and_belongs_to_its_optimizer(mnist_dir):

@@ -137,10 +137,12 @@ def start_new_logits(net: keras.Model, config) -> None:
 
     A random head's first gradients carry its noise into the layers that came
     with the weights; from zero, their first updates follow the labels alone
-    (benchmarks/fine_tuning.py measures the difference).
+    (benchmarks/fine_tuning.py measures the difference). Logits left out of
+    --trainable_scopes keep their random start: at zero they would stay there.
     """
     if config.warm_start.new_logits == "zeros" and (config.warm_start.checkpoint_path or config.pretrained):
         aliases, new = slim_aliases(net, config.model_name), _new_scopes(config)
+        trained = parse_scopes(config.trainable_scopes) or [""]  # frozen logits keep their random start
         for v in net.weights:
-            if key(v).startswith("Logits/") and in_scopes(v, new, aliases):
+            if key(v).startswith("Logits/") and in_scopes(v, new, aliases) and in_scopes(v, trained, aliases):
                 v.assign(keras.ops.zeros_like(v))
