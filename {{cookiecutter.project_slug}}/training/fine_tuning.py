@@ -119,9 +119,13 @@ def trainable_variables(net: keras.Model, model_name: str, trainable_scopes: str
 
 
 def _new_scopes(config) -> list[str]:
-    """The layers a run from weights starts anew: excluded scopes and, with --pretrained, the logits."""
+    """The layers a run from weights starts anew: excluded scopes and, with --pretrained alone, the logits.
+
+    A checkpoint brings logits even where --pretrained's Keras file has none
+    (a second stage after training the head on them, experiments/flowers_finetune.yaml).
+    """
     excluded = parse_scopes(config.warm_start.checkpoint_exclude_scopes)
-    return excluded + ["Logits"] if config.pretrained else excluded
+    return excluded + ["Logits"] if config.pretrained and not config.warm_start.checkpoint_path else excluded
 
 
 def pretrained_variables(net: keras.Model, config, train_vars: list) -> list:
