@@ -69,7 +69,7 @@ def test_a_weights_file_starts_the_net_and_grey_images_take_rgb_weights(offline,
     for path, value in theirs.items():
         match = [v for k, v in ours.items() if k.endswith(path)]
         assert match and np.array_equal(match[0], value), path
-    # The second stage (experiments/flowers_finetune.yaml): the first's checkpoint, its trained logits too.
+    # A second stage from the first's checkpoint: its trained logits are kept, not started anew.
     again, start = tmp_path / "again", f"--checkpoint_path={train_dir}"
     assert _run(mnist_dir, again, f"--pretrained={weights}", start, "--learning_rate=0") == 0
     kept = assembly.load_net(str(again))[0].logits.kernel.numpy()

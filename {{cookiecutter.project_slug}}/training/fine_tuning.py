@@ -122,7 +122,7 @@ def _new_scopes(config) -> list[str]:
     """The layers a run from weights starts anew: excluded scopes and, with --pretrained alone, the logits.
 
     A checkpoint brings logits even where --pretrained's Keras file has none
-    (a second stage after training the head on them, experiments/flowers_finetune.yaml).
+    (a second stage, after a first that trained the head alone on them).
     """
     excluded = parse_scopes(config.warm_start.checkpoint_exclude_scopes)
     return excluded + ["Logits"] if config.pretrained and not config.warm_start.checkpoint_path else excluded
