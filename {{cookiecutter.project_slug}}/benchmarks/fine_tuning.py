@@ -137,7 +137,7 @@ def main() -> None:
     header = {"net": args.model_name, "size": size, "data": kind, "pretrain_steps": args.pretrain_steps,
               "pretrain_accuracy": round(source_accuracy, 4), "per_class": args.per_class,
               "steps": args.steps, "batch_size": args.batch_size}  # fmt: skip
-    means = {}
+    accuracies = {}
     for how, extra in arms.items():
         runs = []
         for seed in range(args.seeds):
@@ -147,11 +147,11 @@ def main() -> None:
             print(
                 json.dumps({**header, "run": how, "seed": seed, "accuracy": round(runs[-1], 4)}), flush=True
             )
-        means[how] = runs
+        accuracies[how] = runs
     print(f"\n{args.model_name} at {size} px, {kind}: pretrained on 0-4 ({args.pretrain_steps} steps), then "
           f"{args.steps} steps at batch {args.batch_size} on {args.per_class} images a class of 5-9\n\n"
           "| run | held-out accuracy, mean (each seed) |\n| --- | --- |")  # fmt: skip
-    for how, runs in means.items():
+    for how, runs in accuracies.items():
         print(f"| {how} | {np.mean(runs):.3f} ({', '.join(f'{r:.3f}' for r in runs)}) |")
 
 
