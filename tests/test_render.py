@@ -16,6 +16,7 @@ import yaml
 from conftest import TEMPLATE, render, template_syntax_left
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
+from test_parts import PARTS
 
 OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 CHOICES = {k: v for k, v in OPTIONS.items() if isinstance(v, list) and not k.startswith("_")}
@@ -165,20 +166,54 @@ def test_checkpoint_contents_are_ignored_by_git(project, tmp_path):
         ({"project_slug": "datasets"}, "is a reserved name"),
         ({"project_name": "  "}, "project_name is empty"),
         ({"first_dataset": "My Images"}, "must be a Python module name"),
+        # The modules of the minimal project's datasets/; the parts' own are free where they are left out.
         *[
             ({"first_dataset": name}, "is already a module of datasets/")
             for name in sorted(
                 {p.stem for p in (TEMPLATE / "{{cookiecutter.project_slug}}" / "datasets").glob("*.py")}
                 - {"__init__"}
+                - {
+                    Path(path).stem
+                    for _, paths in PARTS.values()
+                    for path in paths
+                    if path.startswith("datasets/")
+                }
             )
         ],
+        ({"first_dataset": "flowers", "nets": "tf_slim_zoo"}, "'flowers' is already a module of datasets/"),
     ],
 )
 def test_bad_answers_are_refused_with_a_reason_and_leave_nothing(tmp_path, capfd, answers, message):
-    with pytest.raises(FailedHookException):
+    with pytest.raises(FailedHookException) as refused:
         render(tmp_path, **answers)
-    assert message in capfd.readouterr().err
+    assert message in str(refused.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dataset_name_of_a_part_left_out_is_free(tmp_path):
+    project = render(tmp_path, first_dataset="flowers")  # TF-Slim's flowers comes with nets=tf_slim_zoo
+    assert 'NAME = "flowers"' in (project / "datasets" / "flowers.py").read_text()
+
+
+def test_a_refusal_is_the_last_thing_the_prompt_prints(tmp_path):
+    """cookiecutter prints a failed hook's traceback after whatever the hook said: the answers are refused
+    once the prompts are answered, where its command line prints the message alone."""
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", str(TEMPLATE), "first_dataset=mnist"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    shown = (result.stdout + result.stderr).strip().splitlines()
+    assert shown == ["ERROR: first_dataset 'mnist' is already a module of datasets/; choose another name."]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_prompts_show_the_tensorflow_builds_as_pip_spells_them(tmp_path):
+    """cookiecutter draws its prompts with rich, whose markup would swallow ``[and-cuda]`` unescaped."""
+    command = [sys.executable, "-m", "cookiecutter", str(TEMPLATE), "-o", str(tmp_path)]
+    answers = "\n" * 13  # every default
+    result = subprocess.run(command, input=answers, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "2 - tensorflow[and-cuda]: NVIDIA GPUs on Linux" in result.stdout
+    assert "1 - tensorflow-cpu: CPU only" in result.stdout and "\\[" not in result.stdout
 
 
 def test_an_unknown_tensorflow_package_is_refused(tmp_path, capfd):

@@ -21,7 +21,8 @@ class UserError(Exception):
 def cause(e: BaseException) -> str:
     """Why an OS or TensorFlow call failed, in words: the first line of its message without
     TensorFlow's op and device decorations (its function node, ``[Op:...]``); a full
-    disk, a refused permission and an image too large to decode said plainly."""
+    disk, a refused permission, a file that is no image and an image too large to decode said
+    plainly."""
     number = getattr(e, "errno", None)
     message = getattr(e, "message", None) or getattr(e, "strerror", None) or str(e)
     line = message.strip().splitlines()[0] if message.strip() else type(e).__name__
@@ -30,6 +31,9 @@ def cause(e: BaseException) -> str:
         return "no space left on the device"
     if number in (errno.EACCES, errno.EPERM, errno.EROFS) or "Permission denied" in line:
         return "permission denied"
+    if "Unknown image file format" in line:
+        # TF's message lists formats (WebP, JPEG XL) that its decoder here does not take.
+        return "not a PNG, JPEG, GIF or BMP image"
     size = re.search(r"PNG size too large for int: (\d+) by (\d+)", line)
     if size:
         return (

@@ -1,6 +1,6 @@
 """Evaluates checkpoints on a dataset split: TF-Slim's eval_image_classifier.py in TF2.
 
-    python eval.py --checkpoint_path=checkpoints/lenet --dataset_split_name=test
+    python eval.py --checkpoint_path=checkpoints/lenet   # its test split, else validation
     python eval.py --checkpoint_path=checkpoints/lenet --wait_for_checkpoints   # beside train.py
 
 The checkpoint knows its net, dataset, classes and preprocessing, so those
@@ -28,6 +28,7 @@ from cli import flags, progress, runner
 
 import tensorflow as tf
 
+import errors
 from datasets import converted, dataset_factory
 from deployment import assembly, checkpointing
 from deployment.run_config import CheckpointError, RunConfig
@@ -39,7 +40,7 @@ from training import evaluation
 def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p = flags.make_parser(__doc__)
     flags.add_checkpoint_flag(p)
-    flags.add_dataset_flags(p, split="test", from_checkpoint=True)
+    flags.add_dataset_flags(p, split=None, from_checkpoint=True)
     p.add_argument("--model_name", help="Default: the checkpoint's.")
     flags.add_batch_size_flag(p, 100)
     p.add_argument("--max_num_batches", type=flags.positive_int, help="Default: the whole split.")
@@ -97,9 +98,11 @@ class CheckpointEvaluator:
         self.args = args
 
         # --- Input pipeline and metrics -------------------------------------------------
-        split = dataset_factory.get_dataset(
-            config.dataset_name, args.dataset_split_name, args.dataset_dir or config.dataset_dir
+        names = [args.dataset_split_name] if args.dataset_split_name else list(flags.HELD_OUT)
+        split = dataset_factory.get_first_split(
+            config.dataset_name, names, args.dataset_dir or config.dataset_dir
         )
+        self.split_name = split.split_name
         converted.check_split(split)  # a stat per shard; a corrupt record is named where it is read
         offset = split.num_classes - config.num_classes
         if offset != self.config.task_options.get("labels_offset", 0):
@@ -116,11 +119,11 @@ class CheckpointEvaluator:
         config: RunConfig = assembly.read_config(path)
         assembly.restore(self.net, path, config)
         eval_dir = self.args.eval_dir or os.path.join(
-            checkpointing.checkpoint_dir(path), f"eval_{self.args.dataset_split_name}"
+            checkpointing.checkpoint_dir(path), f"eval_{self.split_name}"
         )
         metrics = self.evaluator.evaluate(eval_dir, config.step)
         evaluation.write_summaries(eval_dir, config.step, metrics)
-        return {**metrics, "step": config.step, "checkpoint": path, "split": self.args.dataset_split_name}
+        return {**metrics, "step": config.step, "checkpoint": path, "split": self.split_name}
 
 
 def wait_and_evaluate(args: argparse.Namespace) -> int:
@@ -140,7 +143,7 @@ def wait_and_evaluate(args: argparse.Namespace) -> int:
                 metrics = evaluator.run(path)
             except (CheckpointError, tf.errors.OpError) as e:
                 # The trainer's rotation can delete a checkpoint between listing and reading.
-                print(f"skipped {path}: {str(e).splitlines()[0]}", file=sys.stderr)
+                print(f"skipped {path}: {errors.cause(e)}", file=sys.stderr)
                 continue
             print(json.dumps(metrics), flush=True)
             evaluated += 1

@@ -25,7 +25,7 @@ from tasks import tasks_factory
 from training import optimization
 
 
-def add_flags(p: argparse.ArgumentParser) -> None:
+def add_flags(p: flags.Parser) -> None:
     p.add_argument(
         "--train_dir",
         help="Where checkpoints and summaries go (default: checkpoints/<dataset_name>_<model_name>).",
@@ -55,6 +55,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     )
 
     _add_net_flags(p.add_argument_group("net"))
+    p.choice_hints["--model_name"] = nets_factory.where_other_nets_come_from()
     _add_fine_tuning_flags(
         p.add_argument_group("fine-tuning (used only while --train_dir holds no checkpoint, as in TF-Slim)")
     )

@@ -4,7 +4,8 @@
     python view_dataset.py --source_dir=IMAGES          # a raw folder, before conversion
 
 Prints split sizes, the task's counts (a classifier's class counts) and
-image shapes as JSON, and writes --output (default: <dataset>_<split>.png).
+image shapes as JSON, and writes --output (default: views/<dataset>_<split>.png,
+or views/<folder>.png for a raw folder; views/ is git-ignored).
 With --model_name, the net's own view of the data is counted too, for tasks
 that have one.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from cli import flags, runner
@@ -20,6 +22,8 @@ from cli import flags, runner
 from datasets import dataset_factory, dataset_viewer
 from nets import nets_factory
 from tasks import tasks_factory
+
+VIEWS = "views"  # default folder of the grids (git-ignored): not the project's root
 
 
 def parse_flags(argv: list[str] | None) -> argparse.Namespace:
@@ -29,7 +33,7 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--dataset_split_name", default="train", help="The split to show.")
     p.add_argument("--source_dir", help="A raw folder of class folders instead.")
     p.add_argument("--num_images", type=flags.positive_int, default=16, help="Images in the grid.")
-    p.add_argument("--output", help="The PNG grid to write.")
+    p.add_argument("--output", help="The PNG grid to write (default: in views/, which git ignores).")
     p.add_argument("--model_name", help="Count the data as this net sees it too (where its task can).")
     p.add_argument("--train_image_size", type=flags.positive_int, help="With --model_name.")
     args = flags.parse(p, argv)
@@ -45,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
 def view(args: argparse.Namespace) -> int:
     if args.source_dir:
         described, samples = dataset_viewer.describe_folder(args.source_dir, args.num_images)
-        output = args.output or "source_images.png"
+        folder = os.path.basename(os.path.normpath(args.source_dir)) or "source"
+        output = args.output or os.path.join(VIEWS, f"{folder}.png")
     else:
         split = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, args.dataset_dir)
         extras = {}
@@ -58,7 +63,9 @@ def view(args: argparse.Namespace) -> int:
         )
         described = dataset_viewer.describe_split(split, args.dataset_dir, task)
         samples = dataset_viewer.sample_split(split, args.num_images, task)
-        output = args.output or f"{args.dataset_name}_{args.dataset_split_name}.png"
+        output = args.output or os.path.join(VIEWS, f"{args.dataset_name}_{args.dataset_split_name}.png")
+    if os.path.dirname(output):
+        os.makedirs(os.path.dirname(output), exist_ok=True)
     width, height = dataset_viewer.write_grid(samples, output)
     print(f"Wrote {output} ({len(samples)} images, {width}x{height} pixels)")
     print(json.dumps(described, default=list))

@@ -25,11 +25,21 @@ import yaml
 
 from tasks import tasks_factory
 
-# TF-Slim's flags that have no job here, and what does that job instead.
-GONE = {
+# Flags of TF-Slim's scripts that only tuned TF1's machinery (and absl's logging flags: those scripts
+# were absl apps): accepted with a one-line note of what does their job now, so a habit stops no run.
+TUNING_ONLY = {
     "--num_readers": "shards are read in parallel without it (tf.data)",
     "--num_preprocessing_threads": "preprocessing runs on tf.data's threads, as many as help (AUTOTUNE)",
     "--save_summaries_secs": "summaries are written at every --log_every_n_steps",
+    **dict.fromkeys(
+        "--alsologtostderr --logtostderr --log_dir --v --verbosity --stderrthreshold".split(),
+        "messages go to the terminal as they are (errors on stderr); TensorFlow's own C++ logs follow "
+        "TF_CPP_MIN_LOG_LEVEL",
+    ),
+}
+SWITCHES = {"--alsologtostderr", "--logtostderr"}  # absl switches: no value follows them
+# TF-Slim's flags whose meaning cannot be kept here: refused, with what does their job instead.
+GONE = {
     "--rmsprop_momentum": "--momentum is RMSProp's momentum too",
     "--eval_image_size": "eval.py takes the size (and preprocessing) the checkpoint was trained with",
     **dict.fromkeys(
@@ -38,6 +48,11 @@ GONE = {
         "(MultiWorkerMirroredStrategy; the README's section on several machines)",
     ),
 }
+
+
+# Where eval.py looks when no split is named: TF-Slim's test split, else what a conversion of your own
+# images holds out (class folders make train and validation only).
+HELD_OUT = ("test", "validation", "val")
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -55,18 +70,26 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, **kwargs):
         super().__init__(allow_abbrev=False, **kwargs)
+        self.choice_hints: dict[str, str] = {}  # flag -> what to add when its value is no choice
 
     def error(self, message: str):
         if message.startswith("unrecognized arguments: "):
             known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
             given = [w.split("=")[0] for w in message.split(": ", 1)[1].split() if w.startswith("--")]
-            hints = [f"{w} -> {m[0]}" for w in given if (m := difflib.get_close_matches(w, known, 1, 0.7))]
-            message += f" (did you mean: {', '.join(hints)}?)" if hints else ""
-            message += "".join(f"; {w} is TF-Slim's and not needed: {GONE[w]}" for w in given if w in GONE)
+            near = {
+                w: m[0] for w in given if w not in GONE and (m := difflib.get_close_matches(w, known, 1, 0.7))
+            }
+            message += (
+                f" (did you mean: {', '.join(f'{w} -> {m}' for w, m in near.items())}?)" if near else ""
+            )
+            message += "".join(f"; {w} is TF-Slim's: {GONE[w]}" for w in given if w in GONE)
+        for flag, hint in self.choice_hints.items():
+            if hint and message.startswith(f"argument {flag}: invalid choice"):
+                message += f"; {hint}"
         self.exit(2, f"{self.prog}: error: {message} ({self.prog} --help lists the flags)\n")
 
 
-def make_parser(doc: str) -> argparse.ArgumentParser:
+def make_parser(doc: str) -> Parser:
     p = Parser(description=doc, formatter_class=HelpFormatter)
     p.add_argument("--config", help="A YAML or JSON file of flag values (flags given here win).")
     p.add_argument("--flagfile", help="A file of --name=value lines (flags given here win).")
@@ -84,7 +107,7 @@ def parse(
     into the flag values that run it again.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    argv = _expand_flagfiles(parser, argv)
+    argv = _without_tuning_flags(parser.prog, _expand_flagfiles(parser, argv))
     for action in [a for a in parser._actions if isinstance(a, argparse._StoreTrueAction)]:
         # absl's ways to give a switch too, --flag=true|false and --noflag (the last word on it wins). (So
         # a parser with positional arguments takes no switch: `--flag photo.jpg` would read a value.)
@@ -98,6 +121,28 @@ def parse(
     if config_path:
         parser.set_defaults(**_config_defaults(parser, config_path, record_flags))
     return parser.parse_args(argv)
+
+
+def _without_tuning_flags(prog: str, argv: list[str]) -> list[str]:
+    """``argv`` without the flags of ``TUNING_ONLY`` (and their values), each noted once on stderr."""
+    kept, skip_value = [], False
+    for arg in argv:
+        name = arg.split("=", 1)[0]
+        plain = "--" + name[4:] if name.startswith("--no") and "--" + name[4:] in SWITCHES else name
+        if skip_value and not arg.startswith("-"):
+            skip_value = False
+            continue
+        skip_value = False
+        if plain in TUNING_ONLY:
+            _note_ignored(prog, plain)
+            skip_value = "=" not in arg and plain not in SWITCHES
+            continue
+        kept.append(arg)
+    return kept
+
+
+def _note_ignored(prog: str, flag: str) -> None:
+    print(f"{prog}: note: {flag} is ignored: {TUNING_ONLY[flag]}.", file=sys.stderr)
 
 
 def _expand_flagfiles(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
@@ -136,11 +181,18 @@ def _config_defaults(parser: argparse.ArgumentParser, path: str, record_flags=No
     actions = {a.dest: a for a in parser._actions if a.dest not in ("help", "config", "flagfile")}
     if record_flags and str(values.get("format", "")).startswith("slim-template run record"):
         values = record_flags(values)  # a run record written by train.py: run it again
+    for name in [n for n in values if f"--{n}" in TUNING_ONLY]:
+        _note_ignored(f"{parser.prog}: {path}", f"--{name}")
+        del values[name]
     unknown = sorted(set(values) - set(actions))
     if unknown:
-        hints = [f"{k} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(k, actions, 1)) else k
-                 for k in unknown]  # fmt: skip
-        parser.error(f"{path}: unknown flag(s) {', '.join(hints)}; {parser.prog} --help lists the flags")
+        hints = [
+            f"{k} (TF-Slim's: {GONE[f'--{k}']})" if f"--{k}" in GONE
+            else f"{k} (did you mean {m[0]}?)" if (m := difflib.get_close_matches(k, actions, 1))
+            else k
+            for k in unknown
+        ]  # fmt: skip
+        parser.error(f"{path}: unknown flag(s) {', '.join(hints)}")
     return {name: _convert(parser, actions[name], value, path) for name, value in values.items()}
 
 
@@ -225,8 +277,9 @@ def _checked(kind, text: str, ok, what: str):
 # --- Flag groups shared by the entry points --------------------------------------------
 
 
-def add_dataset_flags(p: argparse.ArgumentParser, split: str, from_checkpoint: bool = False) -> None:
-    """--dataset_name, --dataset_split_name, --dataset_dir, in a group of their own."""
+def add_dataset_flags(p: argparse.ArgumentParser, split: str | None, from_checkpoint: bool = False) -> None:
+    """--dataset_name, --dataset_split_name, --dataset_dir, in a group of their own (split None: the
+    first held-out split the dataset has, ``HELD_OUT``)."""
     p = p.add_argument_group("dataset")
     known = "a registered dataset or the name of images converted into --dataset_dir"
     p.add_argument(
@@ -234,7 +287,8 @@ def add_dataset_flags(p: argparse.ArgumentParser, split: str, from_checkpoint: b
         default=None if from_checkpoint else "mnist",
         help=f"Default: the checkpoint's ({known})." if from_checkpoint else f"{known.capitalize()}.",
     )
-    p.add_argument("--dataset_split_name", default=split, help=f"Default: {split}.")
+    held_out = f"{', else '.join(HELD_OUT)}, the first the dataset has"
+    p.add_argument("--dataset_split_name", default=split, help=f"Default: {split or held_out}.")
     p.add_argument(
         "--dataset_dir",
         help="The converted dataset" + (" (default: the one training used)." if from_checkpoint else "."),

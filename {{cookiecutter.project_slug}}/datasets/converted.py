@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from datasets import example_codec
 from datasets.splits import DatasetError, DatasetSplit
+from errors import cause
 from tasks import names
 
 LABELS_FILENAME = "labels.txt"
@@ -82,18 +83,23 @@ def _info_or_none(dataset_dir: str) -> dict | None:
 def read_dataset_info(dataset_name: str, dataset_dir: str | None) -> dict:
     """Reads ``dataset_info.json``, or says how to make it."""
     convert = (
-        f"python download_and_convert_data.py --dataset_name={dataset_name} "
-        f"--dataset_dir={dataset_dir or 'DIR'}"
+        f"`python download_and_convert_data.py --dataset_name={dataset_name} "
+        f"--dataset_dir={dataset_dir or 'DIR'}` (with --source_dir=FOLDER where the raw data is yours, "
+        "not downloaded)"
     )
     if not dataset_dir:
+        raise DatasetError(f"dataset {dataset_name!r} needs --dataset_dir: the folder written by {convert}.")
+    if not tf.io.gfile.exists(dataset_dir):
         raise DatasetError(
-            f"dataset {dataset_name!r} needs --dataset_dir: the folder written by `{convert}`."
+            f"--dataset_dir {dataset_dir} does not exist: check the path for a typo, or convert "
+            f"{dataset_name!r} into it with {convert}."
         )
     info = _info_or_none(dataset_dir)
     if info is None:
         raise DatasetError(
             f"{os.path.join(dataset_dir, INFO_FILENAME)} not found: {dataset_dir!r} does not hold a "
-            f"converted {dataset_name!r} dataset (or its conversion did not finish). Run `{convert}` first."
+            f"converted {dataset_name!r} dataset (or its conversion did not finish). Check the path, or "
+            f"convert it with {convert}."
         )
     if info.get("dataset", dataset_name) != dataset_name:
         raise DatasetError(
@@ -200,11 +206,47 @@ class DatasetWriter:
         return count
 
     def finish(self, labels_to_names: dict[int, str], info: dict) -> dict:
-        """Writes ``labels.txt`` and, last, ``dataset_info.json``; returns the info written."""
+        """Writes ``labels.txt`` and, last, ``dataset_info.json``; returns the info written.
+
+        Args:
+          labels_to_names: Class id -> class name.
+          info: What ``read_split`` needs beside the splits: ``image_shape``
+            (``[height, width, channels]``, None for a height or width that
+            varies; the feature shape for data that are not images), and
+            ``num_classes`` (default: as many as ``labels_to_names`` names);
+            anything else is kept as it is. ``task`` defaults to classification.
+
+        Raises:
+          DatasetError: ``info`` lacks ``image_shape``, or the split records
+            nothing; nothing then looks finished (no info file is written).
+        """
+        info = {"dataset": self.dataset_name, "task": names.CLASSIFICATION,
+                "num_classes": len(labels_to_names), **info, "splits": self.splits}  # fmt: skip
+        problem = _missing(info)
+        if problem:
+            raise DatasetError(
+                f"the conversion of {self.dataset_name} wrote its shards but not dataset_info.json: {problem}"
+            )
         write_label_file(labels_to_names, self.dataset_dir)
-        info = {"dataset": self.dataset_name, "task": names.CLASSIFICATION, **info, "splits": self.splits}
         write_text(os.path.join(self.dataset_dir, INFO_FILENAME), json.dumps(info, indent=2) + "\n")
         return info
+
+
+def _missing(info: dict) -> str | None:
+    """What a dataset info lacks that ``read_split`` needs, in words; None when nothing."""
+    shape = info.get("image_shape")
+    if shape is None:
+        return (
+            "finish(labels, info) needs info['image_shape'], e.g. {'image_shape': [height, width, channels]} "
+            "(None for a height or width that varies: [None, None, 3])"
+        )
+    if not isinstance(shape, list | tuple) or not shape:
+        return f"info['image_shape'] must be a list such as [height, width, channels], got {shape!r}"
+    if not isinstance(info["num_classes"], int) or info["num_classes"] < 1:
+        return f"info['num_classes'] must be a whole number >= 1, got {info['num_classes']!r}"
+    if not info["splits"]:
+        return "no split was written: call write_split(name, records, num_shards) before finish"
+    return None
 
 
 def _remove(path: str) -> None:
@@ -337,9 +379,7 @@ def verify_split(split: DatasetSplit) -> None:
                 tf.data.TFRecordDataset(path, buffer_size=8 << 20).reduce(np.int64(0), lambda n, _: n + 1)
             )
         except tf.errors.DataLossError as e:
-            raise DatasetError(
-                f"{path}: corrupt record ({e.message.splitlines()[0]}); {_reconvert(split)}"
-            ) from e
+            raise DatasetError(f"{path}: corrupt record ({cause(e)}); {_reconvert(split)}") from e
         if found != wanted:
             raise DatasetError(
                 f"{path} holds {found} records where dataset_info.json promises {wanted} "

@@ -68,6 +68,20 @@ def get_dataset(name: str, split_name: str, dataset_dir: str | None) -> DatasetS
     return get_dataset_module(name).get_split(split_name, dataset_dir)
 
 
+def get_first_split(name: str, split_names: list[str], dataset_dir: str | None) -> DatasetSplit:
+    """The first of ``split_names`` that dataset ``name`` has (a held-out split: validation, else test).
+
+    Raises:
+      DatasetError: it has none of them (the last one's error, which lists the splits it has).
+    """
+    for split_name in split_names[:-1]:
+        try:
+            return get_dataset(name, split_name, dataset_dir)
+        except DatasetError:
+            continue
+    return get_dataset(name, split_names[-1], dataset_dir)
+
+
 def _converted_as(name: str, dataset_dir: str) -> bool:
     return tf.io.gfile.exists(os.path.join(dataset_dir, converted.INFO_FILENAME)) and (
         converted.read_dataset_info(name, dataset_dir).get("dataset") == name

@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from datasets import converted, example_codec
 from datasets.splits import DatasetError, DatasetSplit
+from errors import cause
 
 FORMAT = "image_folder"
 SPLIT_FOLDERS = ("train", "validation", "test")
@@ -90,21 +91,29 @@ def scan(source_dir: str, validation_fraction: float = 0.1, seed: int = 0) -> So
         return Source(class_names, splits, given_splits=True)
 
     class_names = _class_names(source_dir)
+    by_class = _images(source_dir, class_names, require_all=True)
+    return Source(class_names, hold_out(by_class, validation_fraction, seed), given_splits=False)
+
+
+def hold_out(
+    examples: list[tuple[str, int]], validation_fraction: float = 0.1, seed: int = 0
+) -> dict[str, list[tuple[str, int]]]:
+    """Splits ``(path, class id)`` pairs into ``train`` and ``validation``: a seeded share of each class.
+
+    Raises:
+      ConversionError: the fraction is outside [0, 1).
+    """
     if not 0.0 <= validation_fraction < 1.0:
         raise ConversionError(f"--validation_fraction must be in [0, 1), got {validation_fraction}")
     rng = np.random.default_rng(seed)
     train, validation = [], []
-    by_class = _images(source_dir, class_names, require_all=True)
-    for class_id in range(len(class_names)):
-        files = [item for item in by_class if item[1] == class_id]
+    for class_id in sorted({class_id for _, class_id in examples}):
+        files = [item for item in examples if item[1] == class_id]
         rng.shuffle(files)
         num_validation = int(round(len(files) * validation_fraction))
         validation += files[:num_validation]
         train += files[num_validation:]
-    splits = {"train": train}
-    if validation:
-        splits["validation"] = validation
-    return Source(class_names, splits, given_splits=False)
+    return {"train": train, **({"validation": validation} if validation else {})}
 
 
 def _subfolders(path: str) -> list[str]:
@@ -176,7 +185,7 @@ def _encode(path: str, class_id: int, image_size: tuple[int, int] | None) -> _En
     except OSError as e:
         return _Encoded(None, None, False, error=e.strerror or str(e))
     except tf.errors.OpError as e:
-        return _Encoded(None, None, False, error=e.message.splitlines()[0][:200])
+        return _Encoded(None, None, False, error=cause(e)[:200])
     image_format = _format_of(data[:4])
     if image_size and tuple(image.shape[:2]) != image_size:
         image = tf.cast(tf.image.resize(image, image_size, antialias=True), tf.uint8)
@@ -255,6 +264,39 @@ def convert(
     if found:
         return found
     source = scan(source_dir, validation_fraction, seed)
+    about = {
+        "source_dir": converted.shown(os.path.abspath(source_dir)),
+        "validation_fraction": None if source.given_splits else validation_fraction,
+    }
+    return write(dataset_name, source, dataset_dir, num_shards, image_size, strict, seed, progress, about)
+
+
+def write(
+    dataset_name: str,
+    source: Source,
+    dataset_dir: str,
+    num_shards: int | None = None,
+    image_size: tuple[int, int] | None = None,
+    strict: bool = False,
+    seed: int = 0,
+    progress: converted.Progress | None = None,
+    about: dict | None = None,
+) -> dict:
+    """Writes the images a ``Source`` lists (from ``scan``, or a dataset module's own list) as shards,
+    ``labels.txt`` and ``dataset_info.json`` in ``dataset_dir``; returns the info written.
+
+    ``about`` goes into the info's ``conversion`` record (e.g. where the images came from).
+
+    Raises:
+      ConversionError: no image could be read; with ``strict``, an unreadable image.
+    """
+    ids = {class_id for pairs in source.splits.values() for _, class_id in pairs}
+    unknown = sorted(ids - set(range(len(source.class_names))))
+    if unknown:
+        raise ConversionError(
+            f"class id {unknown[0]} is not one of the {len(source.class_names)} class names "
+            f"({', '.join(source.class_names)}): ids run from 0 to {len(source.class_names) - 1}"
+        )
     writer = converted.DatasetWriter(dataset_dir, dataset_name, progress)
     rng = np.random.default_rng(seed)
     encoder = _Encoder(image_size, strict)
@@ -268,7 +310,7 @@ def convert(
             writer.write_split(split_name, encoder.records(pool, files), shards, total=len(files))
     shapes, skipped = encoder.shapes, encoder.skipped
     if not shapes:
-        raise ConversionError(f"no readable image in {source_dir}")
+        raise ConversionError(f"no readable image among the {dataset_name} images listed")
     channels = max(shape[2] for shape in shapes)
     sizes = {shape[:2] for shape in shapes}
     image_shape = [*next(iter(sizes)), channels] if len(sizes) == 1 else [None, None, channels]
@@ -279,9 +321,8 @@ def convert(
             "num_classes": len(source.class_names),
             "image_shape": image_shape,
             "conversion": {
-                "source_dir": converted.shown(os.path.abspath(source_dir)),
+                **(about or {}),
                 "splits_given": source.given_splits,
-                "validation_fraction": None if source.given_splits else validation_fraction,
                 "image_size": list(image_size) if image_size else None,
                 **encoder.counts,
                 "skipped": skipped,

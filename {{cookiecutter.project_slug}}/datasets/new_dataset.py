@@ -3,9 +3,9 @@
     python -m datasets.new_dataset --name=my_images
 
 creates ``datasets/my_images.py``; the dataset factory finds it by its
-``NAME``, so nothing else needs editing. The module converts a folder of
-class folders as it is; edit it where your data needs more (other label
-sources, extra features, a download). Needs no TensorFlow, so the project
+``NAME``, so nothing else needs editing. It converts class folders as it
+stands; fill in its ``list_images`` where your labels live elsewhere (a CSV
+file, file names, annotations). Needs no TensorFlow, so the project
 template's hook can run it too.
 """
 
@@ -22,18 +22,29 @@ DATASETS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # string.Template ($name), not str.format: the text is full of braces, and
 # this file is itself rendered by cookiecutter, which must not see double braces.
-MODULE = string.Template('''"""${title}: what the images show, where they come from, their license.
+MODULE = string.Template('''"""The ${name} dataset: images and their labels, converted into TFRecord shards.
 
-Written by ``python -m datasets.new_dataset --name=${name}``. As it stands it
-converts a folder of class folders (``IMAGES/<class>/*.jpg``, or
-``IMAGES/train|validation|test/<class>/...``):
+Written by ``python -m datasets.new_dataset --name=${name}`` for you to fill
+in (describe your data here: what the images show, where they come from, their
+license). It works as it stands for class folders (``SOURCE/<class>/*.jpg``, or
+``SOURCE/train|validation|test/<class>/...``), which need no module at all; it is
+here for data whose labels live elsewhere.
 
-    python download_and_convert_data.py --dataset_name=${name} --source_dir=IMAGES --dataset_dir=DATA
+What to fill in:
+
+* ``list_images``: which image files, with which class, in which split. Its
+  docstring shows labels read from a CSV file; file names or a JSON file of
+  annotations work the same way.
+* ``decode``: only when a record holds more than an image and its class.
+* ``download_and_convert``: only when the raw data is downloaded, or written as
+  records of your own (``dataset_utils.DatasetWriter``: ``write_split`` for each
+  split, then ``finish(labels, info)`` with ``info["image_shape"]``).
+
+Then:
+
+    python download_and_convert_data.py --dataset_name=${name} --source_dir=SOURCE --dataset_dir=DATA
+    python view_dataset.py --dataset_name=${name} --dataset_dir=DATA   # look before training
     python train.py --dataset_name=${name} --dataset_dir=DATA --model_name=lenet
-
-Change ``download_and_convert`` where the raw data comes another way (a
-download, a CSV of labels) and ``decode`` where a record holds more than an
-image and its class.
 """
 
 from __future__ import annotations
@@ -43,6 +54,27 @@ import tensorflow as tf
 from datasets import dataset_utils, image_folder
 
 NAME = "${name}"
+
+
+def list_images(source_dir: str, validation_fraction: float = 0.1) -> image_folder.Source:
+    """The images in ``source_dir`` with their class ids, per split: fill this in for your data.
+
+    As written, class folders. For a CSV file of ``file,label`` rows beside the
+    images, say, import ``csv`` and ``os`` and replace the body with::
+
+        with open(os.path.join(source_dir, "labels.csv"), newline="") as f:
+            rows = list(csv.reader(f))
+        class_names = tuple(sorted({label for _, label in rows}))
+        images = [(os.path.join(source_dir, file), class_names.index(label)) for file, label in rows]
+        return image_folder.Source(
+            class_names, image_folder.hold_out(images, validation_fraction), given_splits=False
+        )
+
+    ``hold_out`` keeps a seeded share of every class as the ``validation`` split;
+    give ``{"train": [...], "validation": [...], "test": [...]}`` yourself where
+    your data comes split.
+    """
+    return image_folder.scan(source_dir, validation_fraction)
 
 
 def get_split(split_name: str, dataset_dir: str | None) -> dataset_utils.DatasetSplit:
@@ -76,29 +108,19 @@ def download_and_convert(
     force: bool = False,
     progress=None,
 ) -> dict:
-    """Converts the images in ``source_dir`` into TFRecord shards in ``dataset_dir``.
-
-    To write records of your own instead, build them with
-    ``dataset_utils.image_to_tfexample`` (or your own features) and write them
-    with ``dataset_utils.DatasetWriter``: ``write_split`` per split, then
-    ``finish`` (labels.txt, then dataset_info.json, last).
-    """
+    """Converts the images ``list_images`` finds in ``source_dir`` into TFRecord shards in ``dataset_dir``."""
     if source_dir is None:
         raise dataset_utils.DatasetError(
-            f"{NAME} has no download: pass --source_dir=IMAGES, a folder of class folders."
+            f"{NAME} is not downloaded: pass --source_dir=SOURCE, the folder of its images."
         )
-    return image_folder.convert(
-        NAME,
-        source_dir,
-        dataset_dir,
-        overwrite=overwrite,
-        validation_fraction=validation_fraction,
-        num_shards=num_shards,
-        image_size=image_size,
-        strict=strict,
-        force=force,
-        progress=progress,
-    )
+    found = dataset_utils.already_converted(dataset_dir, NAME, overwrite, force)
+    if found:
+        return found
+    images = list_images(source_dir, validation_fraction)
+    return image_folder.write(
+        NAME, images, dataset_dir, num_shards, image_size, strict, progress=progress,
+        about={"source_dir": source_dir, "validation_fraction": validation_fraction},
+    )  # fmt: skip
 ''')
 
 
@@ -118,7 +140,7 @@ def create(name: str) -> str:
     check_name(name)
     path = os.path.join(DATASETS_DIR, f"{name}.py")
     with open(path, "w", encoding="utf-8") as f:
-        f.write(MODULE.substitute(name=name, title=name.replace("_", " ").capitalize()))
+        f.write(MODULE.substitute(name=name))
     return path
 
 
@@ -135,8 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"Wrote {path}: dataset {args.name!r} is registered by its NAME.")
     print(
-        f"Next: python download_and_convert_data.py --dataset_name={args.name} "
-        "--source_dir=IMAGES --dataset_dir=DATA"
+        f"Next: fill in its list_images, then python download_and_convert_data.py "
+        f"--dataset_name={args.name} --source_dir=SOURCE --dataset_dir=DATA"
     )
     return 0
 

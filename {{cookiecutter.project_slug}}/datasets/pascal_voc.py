@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from datasets import converted, detection_codec, example_codec
 from datasets.splits import DatasetError, DatasetSplit
+from errors import cause
 from tasks.box_ops import DETECTION
 
 FORMAT = "pascal_voc"
@@ -292,7 +293,7 @@ def _read_image(source_dir: str, annotation: Annotation):
     except OSError as e:
         return f"{converted.shown(path)}: cannot read the image ({e.strerror or e})"
     except tf.errors.OpError as e:
-        return f"{converted.shown(path)}: cannot read the image ({e.message.splitlines()[0][:200]})"
+        return f"{converted.shown(path)}: cannot read the image ({cause(e)[:200]})"
     height, width = int(image.shape[0]), int(image.shape[1])
     if raw[:2] == b"\xff\xd8" and stored.shape[-1] == 3:
         return raw, height, width

@@ -14,6 +14,7 @@ of every tensor, so ``damage`` finds a flipped bit as well as a short file.
 from __future__ import annotations
 
 import os
+import re
 
 import tensorflow as tf
 from tensorflow import keras
@@ -92,8 +93,16 @@ def newest_intact(directory: str, before: str | None = None) -> tuple[str | None
     return None, damaged
 
 
+# The files of one checkpoint beside its prefix: what a shell's tab completion gives for it.
+_CHECKPOINT_FILE = re.compile(r"(\.index|\.data-\d{5}-of-\d{5}|\.meta)$")
+
+
 def resolve_checkpoint(path: str) -> str:
-    """Returns the checkpoint prefix for a file prefix or a directory (its latest).
+    """Returns the checkpoint prefix for a prefix, any file of a checkpoint, or a directory (its latest).
+
+    ``ckpt-30.index``, ``ckpt-30.data-00000-of-00001`` and TF-Slim's
+    ``model.ckpt.meta`` (beside a V1 ``model.ckpt`` or a V2 ``model.ckpt.index``)
+    all mean the checkpoint they belong to.
 
     Raises:
       CheckpointError: nothing there is a checkpoint.
@@ -101,6 +110,9 @@ def resolve_checkpoint(path: str) -> str:
     # A prefix first: some file systems (ram://) call every prefix of a file name a directory.
     if tf.io.gfile.exists(path + ".index"):
         return path
+    prefix = _CHECKPOINT_FILE.sub("", path)
+    if prefix != path and (tf.io.gfile.exists(prefix + ".index") or _is_file(prefix)):
+        return prefix
     if tf.io.gfile.isdir(path):
         latest = tf.train.latest_checkpoint(path)
         if latest is None:
@@ -109,9 +121,13 @@ def resolve_checkpoint(path: str) -> str:
                 f"`python train.py --train_dir={path} ...`, or pass a checkpoint file."
             )
         return latest
-    if tf.io.gfile.exists(path):
+    if _is_file(path):
         return path  # one file: TF1's V1 format, as TF-Slim's older model zoo checkpoints are
     raise CheckpointError(f"{path} is neither a checkpoint (no {path}.index) nor a directory holding one.")
+
+
+def _is_file(path: str) -> bool:
+    return tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path)
 
 
 def read_config(checkpoint: str) -> RunConfig:

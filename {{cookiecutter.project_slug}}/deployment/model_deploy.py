@@ -26,7 +26,7 @@ import tempfile
 import tensorflow as tf
 
 from deployment.run_config import DeploymentConfig
-from errors import UserError
+from errors import UserError, cause
 
 
 class DeploymentError(UserError):
@@ -240,7 +240,7 @@ def make_train_dir(train_dir: str) -> None:
     try:
         tf.io.gfile.makedirs(train_dir)
     except tf.errors.OpError as e:
-        raise DeploymentError(f"cannot create --train_dir={train_dir}: {e.message.splitlines()[0]}") from e
+        raise DeploymentError(f"cannot create --train_dir={train_dir}: {cause(e)}") from e
 
 
 def all_agree(strategy: tf.distribute.Strategy, *decisions: bool) -> tuple[bool, ...]:

@@ -16,6 +16,20 @@ from errors import UserError
 from nets.net_spec import NetSpec
 from registry import discover
 
+# The template's answer this project was rendered with: "essentials", or "tf_slim_zoo" for TF-Slim's
+# whole zoo. Only says where a net a user asks for by TF-Slim's name would come from.
+NETS_ANSWER = "{{ cookiecutter.nets }}"
+
+
+def where_other_nets_come_from() -> str:
+    """What to tell a user who asks for a net this project lacks ("" when it has the whole zoo)."""
+    if NETS_ANSWER == "tf_slim_zoo":
+        return ""
+    return (
+        "TF-Slim's other nets come with the template's answer nets=tf_slim_zoo (render the project "
+        "again with that answer)"
+    )
+
 
 @functools.cache
 def networks_map() -> dict[str, NetSpec]:
@@ -36,7 +50,11 @@ def get_net_spec(name: str) -> NetSpec:
       UserError: ``name`` is unknown; the message lists the known names.
     """
     if name not in networks_map():
-        raise UserError(f"unknown net {name!r}; known nets: {', '.join(networks_map())}.")
+        other = where_other_nets_come_from()
+        raise UserError(
+            f"unknown net {name!r}; known nets: {', '.join(networks_map())}"
+            + (f"; {other}." if other else ".")
+        )
     return networks_map()[name]
 
 

@@ -13,12 +13,17 @@ from tasks import names
 from tasks.task import Task, TaskOption
 
 
+def recall_k(num_classes: int) -> int:
+    """The k of the recall@k an evaluation reports (``recall_at_<k>``): 5, or every class when fewer."""
+    return min(5, num_classes)
+
+
 class Metrics:
     """Accuracy, recall@k, per-class precision and recall, and the confusion matrix (with its PNG)."""
 
     def __init__(self, num_classes: int, class_names: list[str]):
         self.num_classes, self.names = num_classes, class_names
-        self.top_k = min(5, num_classes)
+        self.top_k = recall_k(num_classes)
         self.matrix = np.zeros([num_classes] * 2, np.int64)
         self.in_top_k = 0
 
@@ -49,7 +54,6 @@ class Metrics:
 
 class Classification(Task):
     name = names.CLASSIFICATION
-    better = {"accuracy": True, "recall_at_5": True, "loss": False}
     best_metric = "accuracy"
     options = (
         TaskOption(
@@ -67,6 +71,10 @@ class Classification(Task):
             at_serving=True,
         ),
     )
+
+    @property
+    def better(self) -> dict[str, bool]:
+        return {"accuracy": True, f"recall_at_{recall_k(self.num_classes)}": True, "loss": False}
 
     @property
     def class_names(self) -> list[str]:
@@ -111,7 +119,8 @@ class Classification(Task):
         }
 
     def csv_header(self, *, top_k):
-        return [f"{field}_{rank}" for rank in range(1, top_k + 1) for field in ("class_id", "label", "score")]
+        ranks = range(1, min(top_k, self.num_classes) + 1)  # serve() answers no more classes than there are
+        return [f"{field}_{rank}" for rank in ranks for field in ("class_id", "label", "score")]
 
     def csv_rows(self, *, result):
         return [[v for p in result["predictions"] for v in (p["class_id"], p["label"], p["score"])]]

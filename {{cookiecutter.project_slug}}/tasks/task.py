@@ -70,7 +70,7 @@ class Task(abc.ABC):
 
     name: ClassVar[str]
     requests: ClassVar[str] = IMAGES
-    better: ClassVar[Mapping[str, bool]]
+    better: Mapping[str, bool]  # a class attribute, or a property where it depends on the classes
     best_metric: ClassVar[str]
     options: ClassVar[tuple[TaskOption, ...]] = ()
     answer_options: ClassVar[tuple[TaskOption, ...]] = ()

@@ -138,7 +138,7 @@ def test_train_dir_of_another_run_is_refused(lenet_dir, mnist_dir, capsys):
 
 def test_user_errors_get_a_message_and_exit_status_2(tmp_path, capsys):
     assert train.main(["--dataset_name=mnist", f"--dataset_dir={tmp_path}", "--max_number_of_steps=1"]) == 2
-    assert "Run `python download_and_convert_data.py --dataset_name=mnist" in capsys.readouterr().err
+    assert "`python download_and_convert_data.py --dataset_name=mnist" in capsys.readouterr().err
     assert train.main(["--dataset_name=sine", "--model_name=lenet", f"--train_dir={tmp_path}/x"]) == 2
     assert "net 'lenet' does classification but dataset 'sine' is regression" in capsys.readouterr().err
     assert eval_py.main([f"--checkpoint_path={tmp_path}"]) == 2

@@ -17,20 +17,38 @@ list, so that training resumes from the newest intact one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import time
+from collections.abc import Iterator
 
 import tensorflow as tf
 from google.protobuf import text_format
 
 from datasets import converted
+from deployment import model_deploy
 from errors import UserError, cause
 
 LOCK_NAME = ".train.lock"
 STALE_AFTER_SECS = 15 * 60
 HEARTBEAT_SECS = 60
+
+
+@contextlib.contextmanager
+def made_for_this_run(train_dir: str, enabled: bool = True) -> Iterator[None]:
+    """Creates ``train_dir`` for the block; a run that fails and leaves the folder it created empty
+    (a refused checkpoint or dataset, before any step) removes it again: nothing looks like a run."""
+    created = enabled and not tf.io.gfile.exists(train_dir)
+    if enabled:
+        model_deploy.make_train_dir(train_dir)
+    try:
+        yield
+    except BaseException:
+        if created and tf.io.gfile.isdir(train_dir) and not tf.io.gfile.listdir(train_dir):
+            tf.io.gfile.rmtree(train_dir)
+        raise
 
 
 class TrainDirLock:

@@ -92,9 +92,8 @@ class Trainer:
     def run(self, report: progress.TrainingProgress | None = None) -> TrainResult:
         """Trains to ``max_number_of_steps`` (or a signal, or early stopping); saves; says what happened."""
         chief = self.write_dir.chief
-        if chief:
-            model_deploy.make_train_dir(self.loop.train_dir)
         with (
+            train_dir.made_for_this_run(self.loop.train_dir, enabled=chief),
             train_dir.TrainDirLock(self.loop.train_dir, enabled=chief) as lock,
             signals.StopSignals() as stop,
         ):
@@ -287,19 +286,13 @@ class Trainer:
     def _validation_split(self) -> DatasetSplit:
         """--validation_split_name, else validation (or val) if the dataset has it, else test."""
         name = self.config.validation.validation_split_name
-        names = [name] if name else ["validation", "val", "test"]
-        for candidate in names:
-            try:
-                split = dataset_factory.get_dataset(
-                    self.config.dataset_name, candidate, self.config.dataset_dir
-                )
-            except UserError:
-                if candidate == names[-1]:
-                    raise
-                continue
-            converted.check_split(split)
-            return split
-        raise AssertionError("unreachable")
+        split = dataset_factory.get_first_split(
+            self.config.dataset_name,
+            [name] if name else ["validation", "val", "test"],
+            self.config.dataset_dir,
+        )
+        converted.check_split(split)
+        return split
 
     def _first_summaries(self, writer, dataset_fn) -> None:
         with writer.as_default(step=0):
