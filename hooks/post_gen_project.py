@@ -62,7 +62,7 @@ PARTS = {
     ),
     "cluster": (
         ("runs_on", "local_and_cluster"),
-        ["cluster", "Dockerfile", ".dockerignore", "tests/test_cluster.py"],
+        ["cluster", "deployment/launch_local.py", "Dockerfile", ".dockerignore", "tests/test_cluster.py"],
     ),
 }
 

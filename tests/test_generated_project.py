@@ -7,11 +7,13 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import textwrap
 import venv
 import zipfile
 import zlib
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import render
 
 
 def run(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -216,6 +219,99 @@ def test_mnist_convert_train_eval_infer_on_idx_files(project, raw_mnist, tmp_pat
     names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
     hits = sum(r["predictions"][0]["label"] == names[k] for r, k in zip(results, labels, strict=True))
     assert hits >= 8
+
+
+# --- A first dataset of the user's own, filled in as its module says -------------------------------
+
+# What a user runs: each entry point's main(), the function its command calls, in one process (one
+# TensorFlow start instead of five); the last line is what they printed, as JSON.
+FIRST_HOUR = """
+import contextlib, io, json, sys
+import download_and_convert_data, eval, export, infer, train
+source, data, run, exported, image = sys.argv[1:]
+def call(module, *args):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = module.main(list(args))
+    return status, out.getvalue()
+said = {}
+said["convert"] = call(download_and_convert_data, "--dataset_name=leaves", "--source_dir=" + source,
+                       "--dataset_dir=" + data)[0]
+said["train"] = call(train, "--dataset_name=leaves", "--dataset_dir=" + data, "--train_dir=" + run,
+                     "--model_name=lenet", "--max_number_of_steps=40", "--batch_size=8")[0]
+status, out = call(eval, "--checkpoint_path=" + run)
+said["eval"], said["metrics"] = status, json.loads(out.splitlines()[-1])
+status, out = call(infer, "--checkpoint_path=" + run, image)
+said["infer"], said["answer"] = status, json.loads(out.splitlines()[-1])
+said["export"] = call(export, "--checkpoint_path=" + run, "--output_dir=" + exported)[0]
+print(json.dumps(said))
+"""
+
+
+def leaves(folder: Path) -> Path:
+    """Photos of three kinds of leaves (a colour each, with noise) and a labels.csv of file,label rows."""
+    folder.mkdir()
+    rng, rows = np.random.default_rng(0), []
+    for i in range(60):
+        kind = i % 3
+        image = rng.integers(0, 60, size=(20, 20)).astype(np.uint8)
+        image[4:16, 4 + 2 * kind : 10 + 2 * kind] = 255  # a bar whose place is the kind
+        (folder / f"leaf{i}.png").write_bytes(png_bytes(image))
+        rows.append(f"leaf{i}.png,{['oak', 'elm', 'ash'][kind]}\n")
+    (folder / "labels.csv").write_text("".join(rows))
+    return folder
+
+
+def fill_in_as_its_docstring_says(module: Path) -> None:
+    """Replaces list_images' body with the CSV example of its docstring, and imports what it uses."""
+    text = module.read_text()
+    example = re.search(r"replace the body with::\n\n(.*?)\n\n", text, re.S)[1]
+    body = textwrap.indent(textwrap.dedent(example), "    ") + "\n"
+    assert "    return image_folder.scan(source_dir, validation_fraction)\n" in text
+    text = text.replace("    return image_folder.scan(source_dir, validation_fraction)\n", body)
+    imports = "import csv\nimport os\n\nimport tensorflow as tf\n"
+    module.write_text(text.replace("import tensorflow as tf\n", imports))
+
+
+@pytest.mark.learning
+def test_a_first_dataset_filled_in_as_its_module_says_trains_evaluates_infers_and_exports(tmp_path):
+    project = render(tmp_path / "render", first_dataset="leaves")
+    fill_in_as_its_docstring_says(project / "datasets" / "leaves.py")
+    source = leaves(tmp_path / "photos")
+    outputs = [str(tmp_path / name) for name in ("data", "run", "exported")]
+    paths = [str(source), *outputs, str(source / "leaf4.png")]
+    said = last_json(run(project, "-c", FIRST_HOUR, *paths))
+    assert said["convert"] == said["train"] == said["eval"] == said["infer"] == said["export"] == 0, said
+    info = json.loads((tmp_path / "data" / "dataset_info.json").read_text())
+    assert info["splits"]["train"]["num_examples"] == 54 and info["num_classes"] == 3  # a tenth held out
+    metrics = said["metrics"]
+    assert metrics["split"] == "validation" and metrics["num_examples"] == 6  # no test split: eval took it
+    assert metrics["accuracy"] > 0.5  # chance is 1/3
+    assert said["answer"]["predictions"][0]["label"] in ("oak", "elm", "ash")
+    assert (tmp_path / "exported" / "1" / "saved_model.pb").is_file()
+
+    # Records of its own through DatasetWriter, whose finish() is given an info without image_shape.
+    made = run(project, "-m", "datasets.new_dataset", "--name=leaf_records")
+    assert made.returncode == 0, made.stderr
+    module = project / "datasets" / "leaf_records.py"
+    text = module.read_text()
+    own = (
+        "    writer = dataset_utils.DatasetWriter(dataset_dir, NAME)\n"
+        "    image = tf.io.encode_png(tf.zeros([8, 8, 1], tf.uint8)).numpy()\n"
+        "    records = [dataset_utils.image_to_tfexample(image, b'png', 8, 8, k % 2).SerializeToString()"
+        " for k in range(4)]\n"
+        "    writer.write_split('train', records, 1)\n"
+        "    return writer.finish({0: 'oak', 1: 'elm'}, {})\n"
+    )
+    convert = "    return image_folder.convert("
+    assert convert in text
+    module.write_text(text.replace(convert, own + convert, 1))  # before the images the module lists
+    refused = run(project, "download_and_convert_data.py", "--dataset_name=leaf_records",
+                  f"--source_dir={source}", f"--dataset_dir={tmp_path / 'records'}")  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("error: ")
+    assert "info['image_shape']" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (tmp_path / "records" / "dataset_info.json").exists()  # nothing looks finished
 
 
 def test_a_user_error_exits_2_with_a_message_and_no_traceback(project, tmp_path):

@@ -31,7 +31,9 @@ DEAD_NAMES = {
     "tf_slim_zoo": re.compile(
         r"(?i:alexnet|vgg_a\b|vgg[_ ]1[69]|vgg-a|resnet[_ ]v2|mobilenet[_ ]v1|cifar-?10|flowers)"
     ),
-    "cluster": re.compile(r"(?i:kubernetes|k8s|kubeflow|vertex|docker|cluster\.launch|cluster/)"),
+    "cluster": re.compile(
+        r"(?i:kubernetes|k8s|kubeflow|vertex|docker|cluster\.launch|cluster/|launch_local)"
+    ),
 }
 # What a user must be able to run (and keep): the code outside tests/ and benchmarks/, in lines of code.
 MINIMAL_BUDGET = 5_000
@@ -191,7 +193,7 @@ import importlib, json, os, sys
 found = {}
 for project in sys.argv[1:]:
     sys.path.insert(0, project)
-    import cli  # noqa: F401  (TensorFlow, quietly)
+    import cli  # noqa: F401  (TensorFlow, quietly, once used)
     for root, _, files in os.walk(project):
         rel = os.path.relpath(root, project)
         if rel.split(os.sep)[0] in ("tests", "benchmarks"):
@@ -204,7 +206,9 @@ for project in sys.argv[1:]:
     from tasks import tasks_factory
     from datasets import dataset_factory
     from preprocessing import preprocessing_factory
+    import nets, registry
     found[project] = {"nets": list(nets_factory.networks_map()), "tasks": sorted(tasks_factory.tasks_map()),
+                      "declared_nets": sorted(registry.declared_keys(nets, "NETS") or []),
                       "datasets": sorted(dataset_factory.datasets_map()),
                       "preprocessing": list(preprocessing_factory.preprocessing_fn_map())}
     for name, module in list(sys.modules.items()):
@@ -226,6 +230,8 @@ print(json.dumps(found))
             "ssd_small" in registries["nets"]
         ) == detection
         assert ("vgg_16" in registries["nets"]) == zoo and ("cifar10" in registries["datasets"]) == zoo
+        # train.py --help lists the nets read from their source, without importing them: the same names.
+        assert registries["declared_nets"] == sorted(registries["nets"])
         assert {"lenet", "cifarnet", "mobilenet_v2", "resnet_v1_50", "inception_v3", "regression"} <= set(
             registries["nets"]
         )
@@ -237,6 +243,29 @@ print(json.dumps(found))
             subprocess.run([*ruff, "format", "--no-cache", "--check", "--quiet", "."], cwd=project).returncode
             == 0
         )
+
+
+ENTRY_POINTS = ("train", "eval", "infer", "export", "download_and_convert_data", "view_dataset")
+
+
+@pytest.mark.parametrize("answers", [COMBINATIONS[0], COMBINATIONS[-1]], ids=_id)
+def test_help_and_a_refused_flag_answer_before_tensorflow_loads(renders, answers):
+    """Importing TensorFlow takes seconds: each entry point's --help and refusal of a bad flag come first."""
+    script = f"""
+import contextlib, importlib, io, sys
+for name in {ENTRY_POINTS!r}:
+    for args in (["--help"], ["--batch_size=0"]):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            try:
+                importlib.import_module(name).main(args)
+            except SystemExit as e:
+                assert e.code == (0 if args == ["--help"] else 2), (name, args, e.code)
+print(sorted(m for m in sys.modules if m.startswith("tensorflow") or m.startswith("keras")))
+"""
+    result = subprocess.run([sys.executable, "-c", script], cwd=renders[_id(answers)], capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "['tensorflow']"  # the stand-in alone: nothing of TensorFlow loaded
 
 
 def test_the_minimal_project_stays_within_its_budget(project):

@@ -171,7 +171,7 @@ def test_checkpoint_contents_are_ignored_by_git(project, tmp_path):
             ({"first_dataset": name}, "is already a module of datasets/")
             for name in sorted(
                 {p.stem for p in (TEMPLATE / "{{cookiecutter.project_slug}}" / "datasets").glob("*.py")}
-                - {"__init__"}
+                - {"__init__", "_module_template"}  # (no answer can take it: it starts with "_")
                 - {
                     Path(path).stem
                     for _, paths in PARTS.values()
@@ -228,3 +228,16 @@ def test_the_template_repository_is_lint_clean():
     ruff = [sys.executable, "-m", "ruff"]
     assert subprocess.run([*ruff, "check", "--no-cache", "."], cwd=TEMPLATE).returncode == 0
     assert subprocess.run([*ruff, "format", "--no-cache", "--check", "."], cwd=TEMPLATE).returncode == 0
+
+
+def test_the_readmes_read_in_the_order_a_user_needs_them(project):
+    """The template's README starts with making a project; the project's is a guide read top to bottom
+    (first run, your own data, fine-tuning, export), its measurements in docs/benchmarks.md."""
+    sections = [line for line in (TEMPLATE / "README.md").read_text().splitlines() if line.startswith("## ")]
+    assert sections[0] == "## Making a project"
+    guide = (project / "README.md").read_text()
+    order = ["## First run", "## Your own images", "## A dataset module of your own", "## Fine-tuning",
+             "## Export for serving", "## What happens when things go wrong", "## Development"]  # fmt: skip
+    assert [guide.index(heading) for heading in order] == sorted(guide.index(heading) for heading in order)
+    assert len(guide.splitlines()) < 650 and "| lenet | 28 | 13 |" not in guide  # tables: docs/
+    assert "| lenet | 28 | 13 |" in (project / "docs" / "benchmarks.md").read_text()

@@ -86,7 +86,9 @@ def convert(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     if args.dataset_name in dataset_factory.datasets_map():
         converter = dataset_factory.get_dataset_module(args.dataset_name).download_and_convert
-        unused = set(options) - set(inspect.signature(converter).parameters)
+        params = inspect.signature(converter).parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())  # **options: image_folder's
+        unused = set() if takes_any else set(options) - set(params)
         if unused:
             names = ", ".join(f"--{name}" for name in sorted(unused))
             raise UserError(f"{names} not used by {args.dataset_name}'s converter")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import glob
-import io
 import json
 import math
 import os
@@ -29,7 +28,6 @@ import sys
 from cli import flags, runner
 
 import tensorflow as tf
-from PIL import Image
 
 import errors
 from datasets import image_folder
@@ -47,10 +45,6 @@ def parse_flags(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--top_k", type=flags.positive_int, default=5, help="Classifiers: the classes to print.")
     flags.add_batch_size_flag(p, 32)
     p.add_argument("--output_format", choices=("jsonl", "csv"), default="jsonl", help="One line per input.")
-    p.add_argument(
-        "--output_dir",
-        help="Also write each image with its answer drawn on it into this folder (tasks that draw answers).",
-    )
     flags.add_task_flags(p, serving_only=True)
     flags.add_answer_flags(p)
     return flags.parse(p, argv)
@@ -87,23 +81,11 @@ def infer(args: argparse.Namespace) -> int:
                 request = {**info, "top_k": args.top_k, **flags.answer_settings(args)}
                 answer = task.format_result(row=rows[i], request=request)
                 writer.result(path, answer)
-                if args.output_dir:
-                    draw(task, path, readable[i][1], answer, args.output_dir)
+                if request.get("output_dir"):  # a task that draws its answers offers --output_dir
+                    task.write_drawn(
+                        path=path, encoded=readable[i][1], answer=answer, folder=request["output_dir"]
+                    )
     return 1 if failed else 0
-
-
-def draw(task, path: str, encoded: bytes, answer: dict, output_dir: str) -> None:
-    """Writes the image with the answer drawn on it as <output_dir>/<name>.png, where the task draws one."""
-    image = tf.io.decode_image(encoded, channels=3, expand_animations=False).numpy()
-    drawn = task.draw(image=image, answer=answer)
-    if drawn is None:
-        return
-    buffer = io.BytesIO()
-    Image.fromarray(drawn).save(buffer, format="PNG")
-    tf.io.gfile.makedirs(output_dir)
-    name = os.path.splitext(os.path.basename(path))[0] + ".png"
-    with tf.io.gfile.GFile(os.path.join(output_dir, name), "wb") as f:
-        f.write(buffer.getvalue())
 
 
 def expand(inputs: list[str]) -> list[tuple[str, None]]:

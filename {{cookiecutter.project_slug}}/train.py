@@ -16,9 +16,8 @@ exit (143 and 130). A non-finite loss stops training without saving it. One
 trainer at a time holds --train_dir (``.train.lock``).
 
 On several machines, run the same command on each with its TF_CONFIG (see the
-README, or ``python -m deployment.launch_local`` for local workers); only the
-chief writes into --train_dir, and a restarted job resumes from its last
-checkpoint.
+README); only the chief writes into --train_dir, and a restarted job resumes
+from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ import train_flags
 from datasets import dataset_factory
 from deployment import assembly, model_deploy
 from deployment.run_config import DeploymentConfig, RunConfig
-from training.trainer import Trainer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
+    # The loop's modules define Keras classes as they load, which needs TensorFlow: imported once the
+    # flags are parsed, so that --help and a refused flag answer at once.
+    from training.trainer import Trainer
+
     # Device placement first: splitting the CPU must happen before any TF op.
     strategy = model_deploy.create_strategy(DeploymentConfig(args.num_clones, args.clone_on_cpu, args.tpu))
     print(model_deploy.placement(strategy))

@@ -22,7 +22,6 @@ from errors import UserError
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 from tasks import tasks_factory
-from training import optimization
 
 
 def add_flags(p: flags.Parser) -> None:
@@ -55,7 +54,7 @@ def add_flags(p: flags.Parser) -> None:
     )
 
     _add_net_flags(p.add_argument_group("net"))
-    p.choice_hints["--model_name"] = nets_factory.where_other_nets_come_from()
+    p.choice_hints["--model_name"] = nets_factory.OTHER_NETS
     _add_fine_tuning_flags(
         p.add_argument_group("fine-tuning (used only while --train_dir holds no checkpoint, as in TF-Slim)")
     )
@@ -67,9 +66,7 @@ def add_flags(p: flags.Parser) -> None:
 
 
 def _add_net_flags(net) -> None:
-    net.add_argument(
-        "--model_name", default="lenet", choices=list(nets_factory.networks_map()), help="The net."
-    )
+    net.add_argument("--model_name", default="lenet", choices=nets_factory.net_names(), help="The net.")
     net.add_argument(
         "--weight_decay",
         type=flags.non_negative_float,
@@ -154,7 +151,7 @@ def _add_loop_flags(loop) -> None:
 
 def _add_optimization_flags(g) -> None:
     defaults = OptimizerSettings()
-    g.add_argument("--optimizer", choices=optimization.OPTIMIZERS)
+    g.add_argument("--optimizer", choices=run_config.OPTIMIZERS)
     g.add_argument("--learning_rate", type=flags.non_negative_float)
     g.add_argument(
         "--pretrained_rate_multiplier",
@@ -163,7 +160,7 @@ def _add_optimization_flags(g) -> None:
         "--pretrained); new layers (excluded scopes, --pretrained's logits) train at --learning_rate "
         "(benchmarks/fine_tuning.py compares).",
     )
-    g.add_argument("--learning_rate_decay_type", choices=optimization.DECAY_TYPES)
+    g.add_argument("--learning_rate_decay_type", choices=run_config.DECAY_TYPES)
     g.add_argument("--learning_rate_decay_factor", type=flags.positive_float, help="For exponential decay.")
     g.add_argument(
         "--num_epochs_per_decay", type=flags.positive_float, help="Epochs per decay step or period."

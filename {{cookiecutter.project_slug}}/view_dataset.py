@@ -64,8 +64,7 @@ def view(args: argparse.Namespace) -> int:
         described = dataset_viewer.describe_split(split, args.dataset_dir, task)
         samples = dataset_viewer.sample_split(split, args.num_images, task)
         output = args.output or os.path.join(VIEWS, f"{args.dataset_name}_{args.dataset_split_name}.png")
-    if os.path.dirname(output):
-        os.makedirs(os.path.dirname(output), exist_ok=True)
+    os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
     width, height = dataset_viewer.write_grid(samples, output)
     print(f"Wrote {output} ({len(samples)} images, {width}x{height} pixels)")
     print(json.dumps(described, default=list))

@@ -28,7 +28,7 @@ import time
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT)
 
-import cli  # noqa: E402, F401  (imports TensorFlow quietly)
+import cli  # noqa: E402, F401  (TensorFlow imports quietly when first used)
 
 import minimal_loop  # noqa: E402  (beside this script)
 import tensorflow as tf  # noqa: E402

@@ -34,7 +34,7 @@ import tempfile
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT)
 
-import cli  # noqa: E402, F401  (imports TensorFlow quietly)
+import cli  # noqa: E402, F401  (TensorFlow imports quietly when first used)
 
 import numpy as np  # noqa: E402
 

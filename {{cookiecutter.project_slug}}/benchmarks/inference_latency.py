@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import cli  # noqa: E402, F401  (imports TensorFlow quietly)
+import cli  # noqa: E402, F401  (TensorFlow imports quietly when first used)
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

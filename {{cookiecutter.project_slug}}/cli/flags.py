@@ -32,12 +32,13 @@ TUNING_ONLY = {
     "--num_preprocessing_threads": "preprocessing runs on tf.data's threads, as many as help (AUTOTUNE)",
     "--save_summaries_secs": "summaries are written at every --log_every_n_steps",
     **dict.fromkeys(
-        "--alsologtostderr --logtostderr --log_dir --v --verbosity --stderrthreshold".split(),
+        "--alsologtostderr --noalsologtostderr --logtostderr --nologtostderr --log_dir --v --verbosity "
+        "--stderrthreshold".split(),
         "messages go to the terminal as they are (errors on stderr); TensorFlow's own C++ logs follow "
         "TF_CPP_MIN_LOG_LEVEL",
     ),
 }
-SWITCHES = {"--alsologtostderr", "--logtostderr"}  # absl switches: no value follows them
+SWITCHES = {"--alsologtostderr", "--noalsologtostderr", "--logtostderr", "--nologtostderr"}  # take no value
 # TF-Slim's flags whose meaning cannot be kept here: refused, with what does their job instead.
 GONE = {
     "--rmsprop_momentum": "--momentum is RMSProp's momentum too",
@@ -76,12 +77,9 @@ class Parser(argparse.ArgumentParser):
         if message.startswith("unrecognized arguments: "):
             known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
             given = [w.split("=")[0] for w in message.split(": ", 1)[1].split() if w.startswith("--")]
-            near = {
-                w: m[0] for w in given if w not in GONE and (m := difflib.get_close_matches(w, known, 1, 0.7))
-            }
-            message += (
-                f" (did you mean: {', '.join(f'{w} -> {m}' for w, m in near.items())}?)" if near else ""
-            )
+            close = {w: difflib.get_close_matches(w, known, 1, 0.7) for w in given if w not in GONE}
+            hints = [f"{w} -> {m[0]}" for w, m in close.items() if m]
+            message += f" (did you mean: {', '.join(hints)}?)" if hints else ""
             message += "".join(f"; {w} is TF-Slim's: {GONE[w]}" for w in given if w in GONE)
         for flag, hint in self.choice_hints.items():
             if hint and message.startswith(f"argument {flag}: invalid choice"):
@@ -128,14 +126,13 @@ def _without_tuning_flags(prog: str, argv: list[str]) -> list[str]:
     kept, skip_value = [], False
     for arg in argv:
         name = arg.split("=", 1)[0]
-        plain = "--" + name[4:] if name.startswith("--no") and "--" + name[4:] in SWITCHES else name
         if skip_value and not arg.startswith("-"):
             skip_value = False
             continue
         skip_value = False
-        if plain in TUNING_ONLY:
-            _note_ignored(prog, plain)
-            skip_value = "=" not in arg and plain not in SWITCHES
+        if name in TUNING_ONLY:
+            _note_ignored(prog, name)
+            skip_value = "=" not in arg and name not in SWITCHES
             continue
         kept.append(arg)
     return kept

@@ -1,13 +1,15 @@
 """Progress: a bar with an ETA on a terminal, plain lines everywhere else (CI, files, clusters).
 
-The bar is Keras' ``Progbar``, the one ``model.fit`` draws: it comes with
-TensorFlow (no dependency to add), redraws in place on a terminal and shows
-the rate and time left. Without a terminal it would print a line per update,
-so there ``Progress`` prints a plain line every ``every`` items instead.
+``Progress`` (conversions, evaluations) draws Keras' ``Progbar``, the one
+``model.fit`` draws: it comes with TensorFlow (no dependency to add), redraws
+in place on a terminal and shows the rate and time left. Without a terminal it
+would print a line per update, so there ``Progress`` prints a plain line every
+``every`` items instead. Training draws its own line (``TrainingProgress``).
 """
 
 from __future__ import annotations
 
+import datetime
 import sys
 import time
 
@@ -41,33 +43,45 @@ class Progress:
 
 
 class TrainingProgress:
-    """train.py's progress: ``step N: loss = ... (examples/s)`` lines, or a bar with an ETA.
+    """train.py's progress: ``step N: loss = ... (examples/s)`` lines, or on a terminal one line redrawn
+    in place.
 
-    The bar counts the steps of this process (from ``first_step`` to
-    ``max_steps``), so a resumed run's time left is estimated from its own
-    pace, and shows the time a step takes, the loss and the validation
-    metric (Keras prints every value with 4 decimals: a step number or a rate
-    would read ``10.0000``).
+    The line shows the global step of ``max_steps`` (a resumed run from step 20 to 30 shows 21/30 ...
+    30/30, as the plain lines and the checkpoints count), a bar, examples/s, the loss, the validation
+    metric and the time left, estimated from this process's own pace. (Keras' Progbar, which ``Progress``
+    draws, counts from 0 and prints every value with 4 decimals: a step or a rate would read ``10.0000``.)
     """
 
+    WIDTH = 20  # characters of the bar
+
     def __init__(self, first_step: int, max_steps: int | None, show: bool = True):
-        self.first_step, self.show = first_step, show
-        self.bar = None
-        if show and on_terminal():
-            target = max_steps - first_step if max_steps else None
-            self.bar = keras.utils.Progbar(target, stateful_metrics=["loss"], unit_name="step")
+        self.first_step, self.max_steps, self.show = first_step, max_steps, show
+        self.redraw = show and on_terminal()
+        self.start, self.extra = time.perf_counter(), {}
 
     def update(self, step: int, loss: float, rate: float, extra: dict | None = None) -> None:
         if not self.show:
             return
-        if self.bar is not None:
-            values = [("loss", loss), *(extra or {}).items()]
-            self.bar.stateful_metrics.update(name for name, _ in values)
-            self.bar.update(step - self.first_step, values=values)
-        else:
+        if not self.redraw:
             print(f"step {step}: loss = {loss:.4f} ({rate:.0f} examples/s)", flush=True)
+            return
+        self.extra.update(extra or {})
+        print("\r" + self.line(step, loss, rate) + "\x1b[K", end="", flush=True)  # \x1b[K: clear the rest
+
+    def line(self, step: int, loss: float, rate: float) -> str:
+        """What the terminal shows at ``step``."""
+        shown = [f"step {step}"]
+        if self.max_steps:
+            filled = min(self.WIDTH, self.WIDTH * step // self.max_steps)
+            shown = [f"step {step}/{self.max_steps}", "[" + "=" * filled + "." * (self.WIDTH - filled) + "]"]
+        shown += [f"{rate:.0f} examples/s", f"loss {loss:.4f}"]
+        shown += [f"{name} {value:.4f}" for name, value in self.extra.items()]
+        if self.max_steps and step > self.first_step:
+            seconds = (time.perf_counter() - self.start) / (step - self.first_step) * (self.max_steps - step)
+            shown.append(f"{datetime.timedelta(seconds=round(seconds))} left")
+        return "  ".join(shown)
 
     def message(self, text: str) -> None:
-        """A line of its own (on a terminal: below the bar, which goes on after it)."""
+        """A line of its own (on a terminal: below the progress line, which goes on after it)."""
         if self.show:
-            print(("\n" if self.bar is not None else "") + text, flush=True)
+            print(("\n" if self.redraw else "") + text, flush=True)

@@ -6,36 +6,36 @@ import errno
 import sys
 from collections.abc import Callable
 
+from cli import startup
+
 import tensorflow as tf
 
 from errors import UserError, cause
 
-# TensorFlow's file-system errors (tf.io.gfile, checkpoints, TFRecord files):
-# a path that is missing, unwritable, full or corrupt, not a bug here.
-_FILE_SYSTEM_ERRORS = (
-    tf.errors.NotFoundError,
-    tf.errors.PermissionDeniedError,
-    tf.errors.FailedPreconditionError,
-    tf.errors.ResourceExhaustedError,
-    tf.errors.AlreadyExistsError,
-    tf.errors.DataLossError,
-    tf.errors.UnimplementedError,
-)
+
+def _file_system_errors() -> tuple[type[Exception], ...]:
+    """TensorFlow's file-system errors (tf.io.gfile, checkpoints, TFRecord files): a path that is
+    missing, unwritable, full or corrupt, not a bug here."""
+    e = tf.errors
+    return (e.NotFoundError, e.PermissionDeniedError, e.FailedPreconditionError, e.ResourceExhaustedError,
+            e.AlreadyExistsError, e.DataLossError, e.UnimplementedError)  # fmt: skip
 
 
 def run(command: Callable[..., int | None], *args) -> int:
-    """Calls ``command(*args)``; returns its exit status, or 2 after one ``error:`` line.
+    """Imports TensorFlow (the flags were parsed without it), then calls ``command(*args)``; returns
+    its exit status, or 2 after one ``error:`` line.
 
     Ctrl-C outside the training loop (which saves first) exits with 130 and
     no traceback.
     """
+    startup.start()
     try:
         return command(*args) or 0
     except UserError as e:
         return fail(str(e))
     except OSError as e:
         return fail(describe_os_error(e))
-    except _FILE_SYSTEM_ERRORS as e:
+    except _file_system_errors() as e:
         return fail(cause(e))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -222,8 +222,7 @@ class DatasetWriter:
         """
         info = {"dataset": self.dataset_name, "task": names.CLASSIFICATION,
                 "num_classes": len(labels_to_names), **info, "splits": self.splits}  # fmt: skip
-        problem = _missing(info)
-        if problem:
+        if problem := _missing(info):
             raise DatasetError(
                 f"the conversion of {self.dataset_name} wrote its shards but not dataset_info.json: {problem}"
             )
@@ -234,16 +233,11 @@ class DatasetWriter:
 
 def _missing(info: dict) -> str | None:
     """What a dataset info lacks that ``read_split`` needs, in words; None when nothing."""
-    shape = info.get("image_shape")
-    if shape is None:
+    if not isinstance(info.get("image_shape"), list | tuple):
         return (
             "finish(labels, info) needs info['image_shape'], e.g. {'image_shape': [height, width, channels]} "
-            "(None for a height or width that varies: [None, None, 3])"
+            f"(None for a height or width that varies: [None, None, 3]); it got {info.get('image_shape')!r}"
         )
-    if not isinstance(shape, list | tuple) or not shape:
-        return f"info['image_shape'] must be a list such as [height, width, channels], got {shape!r}"
-    if not isinstance(info["num_classes"], int) or info["num_classes"] < 1:
-        return f"info['num_classes'] must be a whole number >= 1, got {info['num_classes']!r}"
     if not info["splits"]:
         return "no split was written: call write_split(name, records, num_shards) before finish"
     return None

@@ -21,6 +21,7 @@ import concurrent.futures
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -237,22 +238,23 @@ def convert(
     seed: int = 0,
     force: bool = False,
     progress: converted.Progress | None = None,
+    list_images: Callable[[str, float], Source] | None = None,
 ) -> dict:
-    """Converts a folder of class folders into TFRecord shards in ``dataset_dir``.
+    """Converts a folder of class folders (or the images ``list_images`` finds) into TFRecord shards.
 
     Args:
       dataset_name: Names the shards and goes into ``dataset_info.json``.
-      source_dir: The images (see the module docstring for the layouts).
-      dataset_dir: Where shards, ``labels.txt`` and ``dataset_info.json`` go.
+      source_dir, dataset_dir: The images (see the module docstring), and where the shards go.
       overwrite: Convert again over a finished conversion of this dataset.
-      validation_fraction: Share of each class held out as ``validation``
-        when the source has no split folders.
+      validation_fraction: Share of each class held out as ``validation`` (no split folders).
       num_shards: Shards per split (default: one per 1,000 images).
       image_size: ``(height, width)`` to resize to; default keeps each size.
       strict: Fail on the first unreadable image instead of skipping it.
       seed: Picks the validation images and the order within shards.
       force: Replace another dataset converted into ``dataset_dir``.
       progress: Called with (done, total) as images are written.
+      list_images: ``(source_dir, validation_fraction) -> Source``: a dataset module's own listing of
+        its images and their classes, per split (default ``scan``, for class folders).
 
     Returns:
       The dataset info written (or found).
@@ -260,43 +262,10 @@ def convert(
     Raises:
       ConversionError: see ``scan``; with ``strict``, an unreadable image.
     """
-    found = converted.already_converted(dataset_dir, dataset_name, overwrite, force)
-    if found:
+    if found := converted.already_converted(dataset_dir, dataset_name, overwrite, force):
         return found
-    source = scan(source_dir, validation_fraction, seed)
-    about = {
-        "source_dir": converted.shown(os.path.abspath(source_dir)),
-        "validation_fraction": None if source.given_splits else validation_fraction,
-    }
-    return write(dataset_name, source, dataset_dir, num_shards, image_size, strict, seed, progress, about)
-
-
-def write(
-    dataset_name: str,
-    source: Source,
-    dataset_dir: str,
-    num_shards: int | None = None,
-    image_size: tuple[int, int] | None = None,
-    strict: bool = False,
-    seed: int = 0,
-    progress: converted.Progress | None = None,
-    about: dict | None = None,
-) -> dict:
-    """Writes the images a ``Source`` lists (from ``scan``, or a dataset module's own list) as shards,
-    ``labels.txt`` and ``dataset_info.json`` in ``dataset_dir``; returns the info written.
-
-    ``about`` goes into the info's ``conversion`` record (e.g. where the images came from).
-
-    Raises:
-      ConversionError: no image could be read; with ``strict``, an unreadable image.
-    """
-    ids = {class_id for pairs in source.splits.values() for _, class_id in pairs}
-    unknown = sorted(ids - set(range(len(source.class_names))))
-    if unknown:
-        raise ConversionError(
-            f"class id {unknown[0]} is not one of the {len(source.class_names)} class names "
-            f"({', '.join(source.class_names)}): ids run from 0 to {len(source.class_names) - 1}"
-        )
+    listed = list_images or (lambda folder, fraction: scan(folder, fraction, seed))
+    source = listed(source_dir, validation_fraction)
     writer = converted.DatasetWriter(dataset_dir, dataset_name, progress)
     rng = np.random.default_rng(seed)
     encoder = _Encoder(image_size, strict)
@@ -310,7 +279,7 @@ def write(
             writer.write_split(split_name, encoder.records(pool, files), shards, total=len(files))
     shapes, skipped = encoder.shapes, encoder.skipped
     if not shapes:
-        raise ConversionError(f"no readable image among the {dataset_name} images listed")
+        raise ConversionError(f"no readable image in {source_dir}")
     channels = max(shape[2] for shape in shapes)
     sizes = {shape[:2] for shape in shapes}
     image_shape = [*next(iter(sizes)), channels] if len(sizes) == 1 else [None, None, channels]
@@ -321,8 +290,9 @@ def write(
             "num_classes": len(source.class_names),
             "image_shape": image_shape,
             "conversion": {
-                **(about or {}),
+                "source_dir": converted.shown(os.path.abspath(source_dir)),
                 "splits_given": source.given_splits,
+                "validation_fraction": None if source.given_splits else validation_fraction,
                 "image_size": list(image_size) if image_size else None,
                 **encoder.counts,
                 "skipped": skipped,

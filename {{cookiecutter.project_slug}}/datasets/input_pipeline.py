@@ -46,8 +46,8 @@ _MAX_BLOCK = 10_000
 _CACHE_BUDGET_BYTES = 512 * 2**20
 
 # (image, label, seed) -> (inputs, target) for training; (image, label) -> (inputs, labels) for eval.
-TrainExampleFn = Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple]
-EvalExampleFn = Callable[[tf.Tensor, tf.Tensor], tuple]
+TrainExampleFn = Callable[["tf.Tensor", "tf.Tensor", "tf.Tensor"], tuple]
+EvalExampleFn = Callable[["tf.Tensor", "tf.Tensor"], tuple]
 
 
 def train_dataset(

@@ -6,17 +6,16 @@ steps. The quick tour and the tests use it so that a first run needs no
 download. Run ``python -m datasets.synthetic_digits --output_dir=DIR`` to write
 the four files ``download_and_convert_data.py --source_dir`` expects
 (``--num_png=N`` also writes N single digits as PNG files for ``infer.py``).
-It needs numpy only, not TensorFlow.
+It needs numpy and Pillow, not TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import struct
-import zlib
 
 import numpy as np
+from PIL import Image
 
 from datasets import idx_format
 
@@ -80,20 +79,7 @@ def write_mnist_files(output_dir: str, num_train: int = 6000, num_test: int = 10
 
 def write_png(path: str, image: np.ndarray) -> None:
     """Writes a uint8 grayscale image [height, width] as an 8-bit PNG file."""
-    height, width = image.shape
-    rows = b"".join(b"\x00" + image[row].astype(np.uint8).tobytes() for row in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    with open(path, "wb") as f:
-        f.write(
-            b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b"")
-        )
+    Image.fromarray(image.astype(np.uint8)).save(path, format="PNG")  # 2-D uint8: 8-bit grey
 
 
 def write_sample_pngs(output_dir: str, num_images: int, seed: int = 1) -> list[tuple[str, int]]:

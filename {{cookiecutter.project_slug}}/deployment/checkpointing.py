@@ -34,9 +34,11 @@ __all__ = [
 ]
 
 
-# What reading a damaged checkpoint raises: a short data file is IndexError ("Read less bytes than
-# requested"), a checksum mismatch DataLossError, a missing data file or a garbled index OpError.
-_DAMAGE = (tf.errors.OpError, IndexError)
+def _damage() -> tuple[type[Exception], ...]:
+    """What reading a damaged checkpoint raises: a short data file is IndexError ("Read less bytes than
+    requested"), a checksum mismatch DataLossError, a missing data file or a garbled index OpError. (A
+    function: TensorFlow's classes are read when it is in use, not when flags are parsed.)"""
+    return (tf.errors.OpError, IndexError)
 
 
 class DamagedCheckpoint(CheckpointError):
@@ -62,12 +64,12 @@ def damage(path: str) -> str | None:
         reader = tf.train.load_checkpoint(path)
     except ValueError:
         return None  # a file system that calls every prefix a directory (ram://): restore will tell
-    except _DAMAGE as e:
+    except _damage() as e:
         return cause(e)
     try:
         for name in reader.get_variable_to_shape_map():
             reader.get_tensor(name)
-    except _DAMAGE as e:
+    except _damage() as e:
         return cause(e)
     return None
 
@@ -139,7 +141,7 @@ def read_config(checkpoint: str) -> RunConfig:
         status = tf.train.Checkpoint(config=text, step=step).read(checkpoint)
         status.expect_partial()
         status.assert_existing_objects_matched()
-    except _DAMAGE as e:
+    except _damage() as e:
         raise DamagedCheckpoint(checkpoint, cause(e)) from e
     except ValueError as e:
         raise CheckpointError(f"{checkpoint} cannot be read ({str(e).splitlines()[0]})") from e
@@ -170,7 +172,7 @@ def restore(checkpoint: tf.train.Checkpoint, path: str, config: RunConfig, parti
         if partial:
             status.expect_partial()
         status.assert_existing_objects_matched()
-    except _DAMAGE as e:
+    except _damage() as e:
         raise DamagedCheckpoint(path, cause(e)) from e
     except (ValueError, AssertionError) as e:
         raise CheckpointError(

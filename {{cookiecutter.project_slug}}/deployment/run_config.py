@@ -25,6 +25,11 @@ class CheckpointError(UserError):
     """A checkpoint is missing, foreign, or does not match the net."""
 
 
+# The names OptimizerSettings takes (training/optimization.py builds each).
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "ftrl")
+DECAY_TYPES = ("fixed", "exponential", "polynomial", "cosine")
+
+
 @dataclasses.dataclass(frozen=True)
 class OptimizerSettings:
     """The optimizer, its settings and the learning-rate schedule.

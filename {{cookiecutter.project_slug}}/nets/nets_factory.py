@@ -14,21 +14,19 @@ from tensorflow import keras
 import nets
 from errors import UserError
 from nets.net_spec import NetSpec
-from registry import discover
+from registry import declared_keys, discover
 
-# The template's answer this project was rendered with: "essentials", or "tf_slim_zoo" for TF-Slim's
-# whole zoo. Only says where a net a user asks for by TF-Slim's name would come from.
+# The template's answer this project was rendered with ("essentials", or "tf_slim_zoo" for TF-Slim's
+# whole zoo), and so where a net a user asks for by TF-Slim's name comes from.
 NETS_ANSWER = "{{ cookiecutter.nets }}"
-
-
-def where_other_nets_come_from() -> str:
-    """What to tell a user who asks for a net this project lacks ("" when it has the whole zoo)."""
-    if NETS_ANSWER == "tf_slim_zoo":
-        return ""
-    return (
-        "TF-Slim's other nets come with the template's answer nets=tf_slim_zoo (render the project "
-        "again with that answer)"
+OTHER_NETS = (
+    ""
+    if NETS_ANSWER == "tf_slim_zoo"
+    else (
+        "TF-Slim's other nets come with the template's answer nets=tf_slim_zoo (render the project again "
+        "with that answer)"
     )
+)
 
 
 @functools.cache
@@ -43,6 +41,13 @@ def networks_map() -> dict[str, NetSpec]:
     return dict(sorted(found.items()))
 
 
+def net_names() -> list[str]:
+    """The nets' names, sorted: while the nets are not imported, read from their modules' source where it
+    declares them plainly, so that train.py's --help lists them without TensorFlow; else networks_map's."""
+    declared = None if networks_map.cache_info().currsize else declared_keys(nets, "NETS")
+    return sorted(declared) if declared is not None else list(networks_map())
+
+
 def get_net_spec(name: str) -> NetSpec:
     """Returns the record of net ``name``.
 
@@ -50,11 +55,8 @@ def get_net_spec(name: str) -> NetSpec:
       UserError: ``name`` is unknown; the message lists the known names.
     """
     if name not in networks_map():
-        other = where_other_nets_come_from()
-        raise UserError(
-            f"unknown net {name!r}; known nets: {', '.join(networks_map())}"
-            + (f"; {other}." if other else ".")
-        )
+        other = f"; {OTHER_NETS}." if OTHER_NETS else "."
+        raise UserError(f"unknown net {name!r}; known nets: {', '.join(networks_map())}{other}")
     return networks_map()[name]
 
 

@@ -149,6 +149,7 @@ class Vgg19(Vgg16):
 
 
 NETS = {
-    name: NetSpec(net, 224, "vgg", recipe=NO_BATCH_NORM, slim_scope=name)
-    for name, net in (("vgg_a", VggA), ("vgg_16", Vgg16), ("vgg_19", Vgg19))
+    "vgg_a": NetSpec(VggA, 224, "vgg", recipe=NO_BATCH_NORM, slim_scope="vgg_a"),
+    "vgg_16": NetSpec(Vgg16, 224, "vgg", recipe=NO_BATCH_NORM, slim_scope="vgg_16"),
+    "vgg_19": NetSpec(Vgg19, 224, "vgg", recipe=NO_BATCH_NORM, slim_scope="vgg_19"),
 }

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFont
 
-from metrics import detection_ap, pr_curves
+from metrics import confusion_matrix, detection_ap, pr_curves
 from tasks import box_ops
 from tasks.box_ops import BOXES, DIFFICULT, LABELS, SIZE
 from tasks.task import Task, TaskOption
@@ -80,6 +80,9 @@ class Detection(Task):
             0.5,
             "Print and draw the detections scoring at least this (served models return every one above "
             "their --select_threshold, for mAP).",
+        ),
+        TaskOption(
+            "output_dir", str, None, "Also write each image with its detections drawn into this folder."
         ),
     )
 
@@ -199,6 +202,15 @@ class Detection(Task):
                 (box["xmin"] + 2, box["ymin"] + 1), f"{d['label']} {d['score']:.2f}", fill=colour, font=font
             )
         return np.asarray(picture)
+
+    def write_drawn(self, *, path: str, encoded: bytes, answer: dict, folder: str) -> None:
+        """Writes the image with the answer drawn on it as ``<folder>/<name>.png`` (infer.py --output_dir)."""
+        image = tf.io.decode_image(encoded, channels=3, expand_animations=False).numpy()
+        tf.io.gfile.makedirs(folder)
+        name = os.path.splitext(os.path.basename(path))[0] + ".png"
+        confusion_matrix.save_png(
+            Image.fromarray(self.draw(image=image, answer=answer)), os.path.join(folder, name)
+        )
 
     def describe_labels(self, labels):
         """Boxes per class and per image, their sizes in pixels, and (with anchors) the share of boxes

@@ -136,10 +136,6 @@ class Task(abc.ABC):
         """Images to show in TensorBoard at the first step (None: the inputs as they are)."""
         return None
 
-    def draw(self, *, image: np.ndarray, answer: dict) -> np.ndarray | None:
-        """The image (uint8) with an answer drawn on it, for ``infer.py --output_dir`` (None: nothing)."""
-        return None
-
     def describe_labels(self, labels: Iterable) -> dict:
         """Counts over a split's decoded labels, for view_dataset.py."""
         raise NotImplementedError(f"{self.name} has no labels to count")

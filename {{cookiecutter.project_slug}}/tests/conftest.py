@@ -4,13 +4,15 @@ import os
 import subprocess
 import sys
 
-import cli  # noqa: F401  (imports TensorFlow quietly, before anything else does)
+import cli  # (TensorFlow imports quietly when first used; started below, before any test imports it)
 
 import pytest
 
 import train
 from datasets import mnist, synthetic_digits
 from deployment import model_deploy
+
+cli.startup.start()
 
 
 def pytest_addoption(parser):

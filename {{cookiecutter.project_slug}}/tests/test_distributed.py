@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,7 +22,7 @@ import tensorflow as tf
 import eval as eval_py
 import train
 from datasets import input_pipeline, mnist
-from deployment import launch_local, model_deploy
+from deployment import model_deploy
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -101,20 +102,29 @@ def test_bad_tf_config_is_explained(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {}}')
     with pytest.raises(model_deploy.DeploymentError, match="TF_CONFIG must be JSON like"):
         model_deploy.cluster_from_env()
-    monkeypatch.setenv("TF_CONFIG", launch_local.tf_config(["127.0.0.1:1"], 0))
+    monkeypatch.setenv("TF_CONFIG", tf_config(["127.0.0.1:1"], 0))
     assert model_deploy.cluster_from_env() is None  # one task: no cluster to join
 
 
-def start_job(flags, tmp_path):
+def tf_config(addresses: list[str], index: int) -> str:
+    return json.dumps({"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}})
+
+
+def start_job(flags, tmp_path, num_workers=2):
+    """The workers of one job, each ``train.py`` with its TF_CONFIG naming them all on 127.0.0.1."""
     env_tmp = tmp_path / "worker_tmp"
     env_tmp.mkdir(exist_ok=True)
-    os.environ["TMPDIR"] = str(env_tmp)  # where non-chief workers put their checkpoints
-    try:
-        return launch_local.start_workers(
-            flags, 2, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-    finally:
-        del os.environ["TMPDIR"]
+    sockets = [socket.socket() for _ in range(num_workers)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))  # a free port each
+    addresses = [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]
+    for s in sockets:
+        s.close()
+    # TMPDIR: where non-chief workers put their checkpoints.
+    return [subprocess.Popen([sys.executable, "train.py", *flags], cwd=PROJECT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             env={**os.environ, "TF_CONFIG": tf_config(addresses, i), "TMPDIR": str(env_tmp)})
+            for i in range(num_workers)]  # fmt: skip
 
 
 def stop(workers):

@@ -160,12 +160,14 @@ def test_user_errors_get_a_message_and_exit_status_2(tmp_path, capsys):
     assert "invalid choice: 'resnet_v9' (choose from " in err and "'lenet'" in err and "'resnet_v1_50'" in err
 
 
-def test_the_progress_bar_shows_the_loss_and_no_step_as_a_decimal(monkeypatch, capsys):
+def test_the_progress_line_counts_global_steps_and_shows_the_speed(monkeypatch, capsys):
     from cli import progress
 
     monkeypatch.setattr(progress, "on_terminal", lambda: True)
-    bar = progress.TrainingProgress(first_step=100, max_steps=200)
+    bar = progress.TrainingProgress(first_step=100, max_steps=200)  # a run resumed at step 100
     bar.update(110, 2.18904, 365.586, {"accuracy": 0.9})
     drawn = capsys.readouterr().out
-    assert "10/100" in drawn and "loss: 2.1890" in drawn and "accuracy: 0.9000" in drawn
-    assert "10.0000" not in drawn and "365" not in drawn
+    assert drawn.startswith("\rstep 110/200  [" + "=" * 11 + "." * 9 + "]  366 examples/s  loss 2.1890")
+    assert "accuracy 0.9000" in drawn and " left" in drawn and "10.0000" not in drawn
+    bar.update(200, 0.5, 400.0)
+    assert "step 200/200  [" + "=" * 20 + "]" in capsys.readouterr().out

@@ -12,10 +12,7 @@ from __future__ import annotations
 import tensorflow as tf
 from tensorflow import keras
 
-from deployment.run_config import OptimizerSettings
-
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "ftrl")
-DECAY_TYPES = ("fixed", "exponential", "polynomial", "cosine")
+from deployment.run_config import OPTIMIZERS, OptimizerSettings
 
 
 class Constant(keras.optimizers.schedules.LearningRateSchedule):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tensorflow as tf
-from tensorboard.plugins.hparams import api as hparams_api
 
 from deployment.run_config import RunConfig
 
@@ -23,6 +22,10 @@ def write_settings(config: RunConfig, step: int) -> None:
         **{k: v for k, v in vars(config.optimizer).items() if isinstance(v, int | float | str)},
         **{k: v for k, v in config.task_options.items() if isinstance(v, int | float | str | bool)},
     }
+    # Imported here: TensorBoard's hparams module uses TensorFlow as it loads, and train.py imports this
+    # module before its flags are parsed (which --help answers without TensorFlow).
+    from tensorboard.plugins.hparams import api as hparams_api
+
     hparams_api.hparams(settings, trial_id=None, start_time_secs=None)
     tf.summary.text("run_config", tf.constant(f"```\n{config.to_json()}\n```"), step=step)
 

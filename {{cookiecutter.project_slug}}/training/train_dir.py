@@ -45,10 +45,9 @@ def made_for_this_run(train_dir: str, enabled: bool = True) -> Iterator[None]:
         model_deploy.make_train_dir(train_dir)
     try:
         yield
-    except BaseException:
+    finally:  # a run that trained left its checkpoints, and one that was already done made no folder
         if created and tf.io.gfile.isdir(train_dir) and not tf.io.gfile.listdir(train_dir):
             tf.io.gfile.rmtree(train_dir)
-        raise
 
 
 class TrainDirLock:
