@@ -6,7 +6,8 @@ Converts the real MNIST test set of --mnist_dir (its first 8,000 digits as
 train, the last 2,000 as test), then for every classification net: train.py
 for --steps steps at batch 32 at 32 pixels (or the net's ``min_image_size``:
 inception_v3 75, the MobileNets 48; lenet at its own 28) with no optimizer flags, eval.py on the test
-split, and the accuracy of the checkpoint on 256 training images in training
+split (and train.py's speed, the median of its log lines after the first),
+and the accuracy of the checkpoint on 256 training images in training
 mode (batch statistics) and in inference mode (moving statistics), whose gap
 shows batch norm's moving statistics lagging. Prints one JSON line per net,
 then a Markdown table. Under another CPU's oneDNN kernels:
@@ -122,12 +123,15 @@ def main() -> None:
         )  # fmt: skip
         seconds = time.perf_counter() - start
         losses = [float(x) for x in re.findall(r"loss = ([\d.]+|nan|inf)", log)]
+        # The speed of the log lines after the first (which holds tracing and the first input block).
+        rates = sorted(float(x) for x in re.findall(r"\((\d+) examples/s\)", log)[1:]) or [0.0]
         metrics = json.loads(
             run("eval.py", f"--checkpoint_path={train_dir}", "--dataset_split_name=test").splitlines()[-1]
         )
         training_mode, inference_mode = mode_gap(train_dir, data)
         row = {
             "net": name, "size": size, "steps": args.steps, "seconds": round(seconds),
+            "train_images_per_second": round(rates[len(rates) // 2]),
             "losses": [round(x, 3) for x in losses], "eval_accuracy": round(metrics["accuracy"], 4),
             "train_batch_accuracy_training_mode": round(training_mode, 4),
             "train_batch_accuracy_inference_mode": round(inference_mode, 4),
@@ -139,16 +143,17 @@ def main() -> None:
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "(not set: the CPU's best)")
     print(f"\nONEDNN_MAX_CPU_ISA={isa}")
     print(
-        f"\n| net | size | steps | seconds | loss at {at} | eval accuracy "
+        f"\n| net | size | steps | seconds | train img/s | loss at {at} | eval accuracy "
         "| training batch, training / inference mode | gap |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         training = r["train_batch_accuracy_training_mode"]
         inference = r["train_batch_accuracy_inference_mode"]
         losses = " / ".join(str(r["losses"][i]) for i in (1, 5, 9) if i < len(r["losses"]))
         print(
-            f"| {r['net']} | {r['size']} | {r['steps']} | {r['seconds']} | {losses} "
+            f"| {r['net']} | {r['size']} | {r['steps']} | {r['seconds']} | {r['train_images_per_second']} "
+            f"| {losses} "
             f"| {r['eval_accuracy']:.3f} | {training:.3f} / {inference:.3f} | {training - inference:+.3f} |"
         )
 

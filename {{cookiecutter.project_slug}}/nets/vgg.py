@@ -4,9 +4,10 @@ The convolutions are followed by TF-Slim's fully connected head, written as it
 wrote it: fc6 is a convolution over the last pool's map (7x7 for VGG, 5x5 for
 AlexNet), fc7 and the logits (``fc8``) are 1x1 (here dense layers, the same
 weights). At TF-Slim's 224 pixels the net computes what TF-Slim's does; at
-smaller sizes a pool or fc6 whose window is larger than its map pads it
-(TF-Slim's nets would fail there), and fc6's outputs are averaged over space
-when the map is larger (TF-Slim's ``global_pool``). ``ConvNetWithFcHead`` is
+smaller sizes a pool or fc6 whose window is larger than its map pads it with
+zeros (TF-Slim's nets would fail there; fc6 then computes only the taps that
+meet the map: ``fc6_on``), and fc6's outputs are averaged over space when the
+map is larger (TF-Slim's ``global_pool``). ``ConvNetWithFcHead`` is
 shared with AlexNet.
 
 From scratch, VGG A starts Glorot-uniform as TF-Slim did (He-normal gave first
@@ -112,12 +113,29 @@ class ConvNetWithFcHead(keras.Model):
             else:
                 net = tf.nn.max_pool2d(pad_to(net, self.pool_size), self.pool_size, 2, "VALID")
             end_points[name] = net
-        net = self.fc6(pad_to(net, self.fc6_kernel))
+        net = self.fc6_on(net)
         net = end_points["fc6"] = tf.reduce_mean(net, axis=[1, 2])  # 1x1 at TF-Slim's size
         net = self.dropout6(net, training=training)
         net = end_points["fc7"] = self.fc7(net)
         net = self.dropout7(net, training=training)
         return classify(net, self.logits, end_points)
+
+
+    def fc6_on(self, net: tf.Tensor) -> tf.Tensor:
+        """fc6 over the last pool's map. A map smaller than fc6's window is zero-padded to it (where
+        TF-Slim's net would fail), so only the window's taps over the map meet values: those alone are
+        computed, the same numbers without the zeros (at 32 pixels the map is 1x1, and the padded
+        convolution multiplied 24 (AlexNet) or 48 (VGG) zeros for every value, forward and backward).
+        The kernel keeps its full shape, so checkpoints are TF-Slim's either way."""
+        height, width, size = net.shape[1], net.shape[2], self.fc6_kernel
+        if height >= size and width >= size:
+            return self.fc6(net)
+        if not self.fc6.built:
+            self.fc6.build((None, size, size, net.shape[-1]))
+        top, left = max(size - height, 0) // 2, max(size - width, 0) // 2  # pad_to's placement
+        taps = self.fc6.kernel[top : top + min(height, size), left : left + min(width, size)]
+        net = tf.nn.conv2d(net, tf.cast(taps, net.dtype), 1, "VALID")
+        return tf.nn.relu(tf.nn.bias_add(net, tf.cast(self.fc6.bias, net.dtype)))
 
 
 class VggA(ConvNetWithFcHead):

@@ -80,3 +80,32 @@ def test_mobilenet_v1_is_tf_slims_variable_for_variable(tmp_path):
         "MobilenetV1/Logits/Conv2d_1c_1x1/weights": ("Logits", 0),
     }
     check_tf_slim_layout("mobilenet_v1", mobilenet_v1_layout(5), same_values, tmp_path)
+
+
+@pytest.mark.parametrize(("name", "size"), [("alexnet_v2", 32), ("vgg_a", 32), ("vgg_16", 64)])
+def test_a_map_smaller_than_fc6_computes_what_the_padded_map_did(name, size):
+    """Below TF-Slim's size fc6 computes only the taps that meet the map (1x1 at 32 pixels, 2x2 for VGG at
+    64): the same logits and gradients as the convolution over the zero-padded map."""
+    from nets import vgg
+
+    net = nets_factory.get_network(name, num_classes=10)
+    images = tf.random.stateless_uniform((2, size, size, 3), seed=(1, 2))
+    labels = tf.constant([3, 7])
+
+    def logits_and_gradients():
+        with tf.GradientTape() as tape:
+            logits = net(images, training=False)[0]
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+        return logits.numpy(), [g.numpy() for g in tape.gradient(loss, net.trainable_variables)]
+
+    logits, gradients = logits_and_gradients()
+    net.fc6_on = lambda mapped: net.fc6(vgg.pad_to(mapped, net.fc6_kernel))  # the padded computation
+    padded_logits, padded_gradients = logits_and_gradients()
+    # Within 1e-5 (logits) and 1e-4 (gradients), and within 0.1% of their scale (VGG's first logits are
+    # ~1e-3, many gradients smaller still).
+    for ours, padded, bound in [
+        (logits, padded_logits, 1e-5),
+        *((g, p, 1e-4) for g, p in zip(gradients, padded_gradients, strict=True)),
+    ]:
+        np.testing.assert_allclose(ours, padded, rtol=0, atol=min(bound, 1e-3 * np.abs(padded).max()))
+    assert np.abs(padded_logits).max() > 1e-5  # not a net of zeros
