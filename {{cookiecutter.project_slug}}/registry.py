@@ -43,7 +43,10 @@ def declared_keys(package: ModuleType, attribute: str) -> list[str] | None:
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if info.name.startswith("_") or info.ispkg:
             continue
-        with open(os.path.join(package.__path__[0], f"{info.name}.py"), encoding="utf-8") as f:
+        path = os.path.join(package.__path__[0], f"{info.name}.py")
+        if not os.path.isfile(path):
+            return None  # a module without its source (compiled only): importing tells
+        with open(path, encoding="utf-8") as f:
             body = ast.parse(f.read()).body
         bound = {t.id: node.value for node in body if isinstance(node, ast.Assign) for t in node.targets
                  if isinstance(t, ast.Name)}  # fmt: skip
