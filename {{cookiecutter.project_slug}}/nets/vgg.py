@@ -120,7 +120,6 @@ class ConvNetWithFcHead(keras.Model):
         net = self.dropout7(net, training=training)
         return classify(net, self.logits, end_points)
 
-
     def fc6_on(self, net: tf.Tensor) -> tf.Tensor:
         """fc6 over the last pool's map. A map smaller than fc6's window is zero-padded to it (where
         TF-Slim's net would fail), so only the window's taps over the map meet values: those alone are
